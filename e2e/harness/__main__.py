@@ -1,0 +1,150 @@
+"""``./dev``: duet's one native entry point.
+
+    ./dev up        run the stack locally (Ctrl-C stops it)
+    ./dev demo      one round trip through real processes, step by step
+    ./dev test      every test suite (what CI runs)
+    ./dev lock      refresh web/poetry.lock and worker/poetry.lock
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import venvs
+from .stack import Stack
+from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
+
+
+def prepare() -> None:
+    """Install what a fresh Debian machine lacks: Debian packages, then the venvs."""
+    extra = {name: "/nonexistent" for name in venvs.ensure_python_build_support()}
+    from .system import APT_PACKAGES
+
+    ensure_apt_packages({**APT_PACKAGES, **extra})
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    prepare()
+    stack = Stack(STATE / "up", development=True, web_env={"DJANGO_DEBUG": "false"})
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    with stack:
+        token = stack.create_token(args.user)
+        say(
+            f"""
+duet is up.
+  API:     {stack.base_url}/api/
+  token:   {token}   (user {args.user!r})
+  logs:    {stack.logs}/
+
+Try it:
+  curl -si -X POST {stack.base_url}/api/documents/ \\
+       -H 'Authorization: Token {token}' -H 'Content-Type: application/json' \\
+       -d '{{"title": "Hello", "text": "Duet runs a web service and a worker. The worker \
+summarises documents. The web answers quickly."}}'
+  curl -s {stack.base_url}/api/jobs/<job id>/ -H 'Authorization: Token {token}'
+
+Ctrl-C stops everything."""
+        )
+        try:
+            while not stopping:
+                for process in stack.processes():
+                    if not process.alive():
+                        raise HarnessError(f"{process.name} exited:\n{process.tail()}")
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        say("\nstopping")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    prepare()
+    state = Path(tempfile.mkdtemp(prefix="duet-demo-", dir=STATE if STATE.exists() else None))
+    say("1. starting PostgreSQL, Redis, gunicorn, a Celery worker and the sweeper")
+    try:
+        with Stack(state, fast_db=True) as stack:
+            say(f"2. web at {stack.base_url}; creating two users through manage.py")
+            token = stack.create_token("demo")
+            other = stack.create_token("someone-else")
+            say("3. running the scenario program (e2e/scenario.py) against it")
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    str(REPO / "e2e" / "scenario.py"),
+                    "--base-url",
+                    stack.base_url,
+                    "--token",
+                    token,
+                    "--other-token",
+                    other,
+                ]
+            )
+            if result.returncode:
+                raise HarnessError("the round trip failed; logs in " + str(stack.logs))
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def cmd_test(args: argparse.Namespace) -> None:
+    from .testing import test
+
+    prepare()
+    test(args.suite or None, tuple(args.pytest_args))
+
+
+def cmd_lock(args: argparse.Namespace) -> None:
+    """Refresh both locks with Poetry 1.8.5: plain, or the command in $DUET_POETRY (for
+    a package mirror that needs a wrapper)."""
+    wrapper = os.environ.get("DUET_POETRY")
+    for service in venvs.SERVICES:
+        say(f"locking {service}")
+        lock = ["lock", "--no-update", "--directory", str(REPO / service)]
+        if wrapper:
+            subprocess.run([*shlex.split(wrapper), *lock], check=True)
+        else:
+            venvs.poetry(*lock)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the stack with local defaults")
+    up.add_argument("--user", default="dev", help="the API user to create (default: dev)")
+    up.set_defaults(func=cmd_up)
+    commands.add_parser("demo", help="one round trip, step by step").set_defaults(func=cmd_demo)
+    test = commands.add_parser("test", help="run every test suite")
+    test.add_argument(
+        "--suite", action="append", help="only suites whose name contains this (repeatable)"
+    )
+    test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    test.set_defaults(func=cmd_test)
+    commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(
+        func=cmd_lock
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except HarnessError as exc:
+        print(f"\n./dev {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

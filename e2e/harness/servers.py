@@ -1,0 +1,276 @@
+"""Private PostgreSQL and Redis servers under a state folder, on loopback ports.
+
+Nothing here touches a system-wide server: each cluster has its own data directory, port
+and passwords (kept in the state folder, mode 0600), and is reused by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from .system import (
+    REPO,
+    HarnessError,
+    Process,
+    as_service_user,
+    free_port,
+    give_to_service_user,
+    make_traversable,
+    pg_bindir,
+    port_open,
+    read_or_create_secret,
+    run,
+    wait_for,
+    write_secret,
+)
+
+ROLES_SQL = REPO / "shared_resource" / "shared_resource" / "sql" / "roles.sql"
+
+#: Role names: the same defaults as the NixOS module.
+DATABASE = "duet"
+ROLES = {"migrator": "duet_migrator", "web": "duet_web", "worker": "duet_worker"}
+
+
+def _remember_port(state: Path, name: str) -> int:
+    """The port used last time if it is still free, so URLs survive a restart."""
+    ports_file = state / "ports.json"
+    ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
+    port = free_port(ports.get(name))
+    ports[name] = port
+    ports_file.write_text(json.dumps(ports, indent=2))
+    return port
+
+
+@dataclass
+class Postgres:
+    """A private PostgreSQL cluster: TCP on 127.0.0.1 only, SCRAM passwords for every role."""
+
+    state: Path
+    fast: bool = False
+    """Trade durability for speed (fsync off): for throwaway test clusters only."""
+
+    def __post_init__(self) -> None:
+        self.root = self.state / "postgres"
+        self.data = self.root / "data"
+        self.secrets = self.state / "secrets"
+        self.port = 0
+        self.process: Process | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Postgres:
+        bindir = pg_bindir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        make_traversable(self.state)
+        superuser_password = read_or_create_secret(self.secrets / "postgres-superuser")
+        if not (self.data / "PG_VERSION").exists():
+            shutil.rmtree(self.data, ignore_errors=True)
+            pwfile = self.root / "initdb-pw"
+            write_secret(pwfile, superuser_password)
+            give_to_service_user(self.root)
+            try:
+                run(
+                    as_service_user(
+                        [
+                            str(bindir / "initdb"),
+                            "--pgdata",
+                            str(self.data),
+                            "--username",
+                            "postgres",
+                            "--pwfile",
+                            str(pwfile),
+                            "--auth",
+                            "scram-sha-256",
+                            "--encoding",
+                            "UTF8",
+                            "--no-instructions",
+                        ]
+                    ),
+                    what="initdb",
+                    quiet=True,
+                )
+            finally:
+                pwfile.unlink(missing_ok=True)
+        self.port = _remember_port(self.state, "postgres")
+        settings = {
+            "port": str(self.port),
+            "listen_addresses": "127.0.0.1",
+            "unix_socket_directories": "",
+            "max_connections": "200",
+            "log_min_messages": "warning",
+        }
+        if self.fast:
+            settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
+        argv = [str(bindir / "postgres"), "-D", str(self.data)]
+        for key, value in settings.items():
+            argv += ["-c", f"{key}={value}"]
+        log = self.root / "postgres.log"
+        if not log.exists():
+            log.touch()
+        give_to_service_user(log)
+        self.process = Process("postgres", as_service_user(argv), log=log).start()
+        wait_for(self._accepting, "PostgreSQL to accept connections", timeout=60)
+        return self
+
+    def _accepting(self) -> bool:
+        if self.process is not None and not self.process.alive():
+            raise HarnessError(f"PostgreSQL exited:\n{self.process.tail()}")
+        return port_open(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            # SIGTERM is PostgreSQL's "smart" shutdown; SIGINT ("fast") ends sessions too.
+            self.process.signal_group(2)
+            self.process.stop(timeout=30)
+
+    def kill(self) -> None:
+        """Stop abruptly (an immediate shutdown), as a crash or failover would."""
+        if self.process is not None:
+            self.process.signal_group(3)  # SIGQUIT: immediate shutdown
+            self.process.stop(timeout=30)
+
+    # -- roles and URLs --------------------------------------------------------------------
+
+    def superuser_url(self, database: str = "postgres") -> str:
+        password = (self.secrets / "postgres-superuser").read_text()
+        return self._url("postgres", password, database)
+
+    def role_url(self, role: str, database: str = DATABASE) -> str:
+        """URL for one of duet's roles: ``migrator``, ``web`` or ``worker``."""
+        password = read_or_create_secret(self.secrets / f"db-{role}")
+        return self._url(ROLES[role], password, database)
+
+    def _url(self, user: str, password: str, database: str) -> str:
+        return f"postgres://{user}:{quote(password, safe='')}@127.0.0.1:{self.port}/{database}"
+
+    def url_file(self, role: str) -> Path:
+        """A 0600 file holding the role's URL, for ``DATABASE_URL_FILE``."""
+        return write_secret(self.secrets / f"database-url-{role}", self.role_url(role))
+
+    def psql(self, *args: str, database: str = "postgres", input: str | None = None) -> str:
+        psql = pg_bindir() / "psql"
+        env = {**os.environ, "PGPASSWORD": (self.secrets / "postgres-superuser").read_text()}
+        return run(
+            [
+                str(psql),
+                "--no-psqlrc",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                *args,
+            ],
+            env=env,
+            input=input,
+            what="psql",
+            quiet=True,
+        )
+
+    def create_roles(self) -> None:
+        """Run the one role script (shared_resource/sql/roles.sql), as NixOS does."""
+        args = [f"db={DATABASE}"]
+        for role, name in ROLES.items():
+            read_or_create_secret(self.secrets / f"db-{role}")
+            args += [f"{role}={name}", f"{role}_password_file={self.secrets / f'db-{role}'}"]
+        self.psql(*(arg for pair in (("-v", a) for a in args) for arg in pair), "-f", str(ROLES_SQL))
+
+
+@dataclass
+class Redis:
+    """A private Redis: 127.0.0.1 only, a password, no persistence, no eviction."""
+
+    state: Path
+
+    def __post_init__(self) -> None:
+        self.root = self.state / "redis"
+        self.port = 0
+        self.process: Process | None = None
+
+    @property
+    def password(self) -> str:
+        return read_or_create_secret(self.state / "secrets" / "redis")
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> Redis:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.port:
+            self.port = _remember_port(self.state, "redis")
+        config = self.root / "redis.conf"
+        # The password goes in a 0600 file, never on a command line that `ps` shows.
+        write_secret(
+            config,
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.port}",
+                    f"dir {self.root}",
+                    f'requirepass "{self.password}"',
+                    'save ""',
+                    "appendonly no",
+                    # Celery's docs: eviction corrupts broker state (InconsistencyError).
+                    "maxmemory-policy noeviction",
+                    "protected-mode yes",
+                    "daemonize no",
+                    "loglevel warning",
+                ]
+            )
+            + "\n",
+        )
+        self.process = Process(
+            "redis", [shutil.which("redis-server") or "redis-server", str(config)],
+            log=self.root / "redis.log",
+        ).start()
+        wait_for(self._ready, "Redis to answer", timeout=30)
+        return self
+
+    def _ready(self) -> bool:
+        if self.process is not None and not self.process.alive():
+            raise HarnessError(f"Redis exited:\n{self.process.tail()}")
+        try:
+            return self.command("PING") == b"+PONG"
+        except OSError:
+            return False
+
+    def command(self, *words: str) -> bytes:
+        """Send one authenticated command (RESP) and return the first reply line."""
+        payload = b""
+        for command in (("AUTH", self.password), words):
+            payload += f"*{len(command)}\r\n".encode()
+            for word in command:
+                data = word.encode()
+                payload += b"$%d\r\n%s\r\n" % (len(data), data)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+            sock.sendall(payload)
+            reply = b""
+            while reply.count(b"\r\n") < 2:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        lines = reply.split(b"\r\n")
+        if not lines[0].startswith(b"+OK"):
+            raise HarnessError(f"Redis refused the password: {lines[0]!r}")
+        return lines[1] if len(lines) > 1 else b""
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop(timeout=10)
+
+
+def new_token() -> str:
+    return secrets.token_hex(20)

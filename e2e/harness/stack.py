@@ -1,0 +1,273 @@
+"""The whole native stack: PostgreSQL, Redis, migrate, gunicorn, Celery worker, sweeper.
+
+``./dev up``, ``./dev demo``, the end-to-end tests and the fault scenarios all start the
+stack through this one class, so each service is started one way only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .servers import ROLES, Postgres, Redis
+from .system import (
+    REPO,
+    HarnessError,
+    Process,
+    clean_env,
+    free_port,
+    read_or_create_secret,
+    run,
+    say,
+    wait_for,
+    write_secret,
+)
+from .venvs import ensure_venv, venv_dir
+
+
+@dataclass
+class Stack:
+    state: Path
+    development: bool = False
+    """DUET_ENV=development (browsable API, built-in fallbacks) instead of production."""
+    web_workers: int = 2
+    worker_concurrency: int = 2
+    sweep_interval: float | None = 5.0
+    """Seconds between sweeps; None runs no sweeper process."""
+    fast_db: bool = False
+    web_env: dict[str, str] = field(default_factory=dict)
+    worker_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.logs = self.state / "logs"
+        self.postgres = Postgres(self.state, fast=self.fast_db)
+        self.redis = Redis(self.state)
+        self.web: Process | None = None
+        self.workers: list[Process] = []
+        self.sweeper: Process | None = None
+        self.web_port = 0
+
+    # -- environments ------------------------------------------------------------------------
+
+    def _secret_url_file(self, name: str, url: str) -> str:
+        return str(write_secret(self.state / "secrets" / name, url))
+
+    def service_env(self, service: str, role: str | None = None) -> dict[str, str]:
+        """Environment for a web or worker process connecting as ``role`` (default: its own).
+
+        Secrets travel as ``*_FILE`` paths to 0600 files, never as values.
+        """
+        role = role or service
+        env = clean_env(
+            {
+                "DUET_ENV": "development" if self.development else "production",
+                "DATABASE_URL_FILE": str(self.postgres.url_file(role)),
+                "CELERY_BROKER_URL_FILE": self._secret_url_file(
+                    "broker-url", self.redis.url(0)
+                ),
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PATH": f"{venv_dir(service) / 'bin'}:{clean_env()['PATH']}",
+            }
+        )
+        if service == "web":
+            env.update(
+                {
+                    "DJANGO_SECRET_KEY_FILE": str(
+                        self.state / "secrets" / "django-secret-key"
+                    ),
+                    "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+                    "CACHE_URL_FILE": self._secret_url_file("cache-url", self.redis.url(1)),
+                    "DUET_WORKER_DB_ROLE": ROLES["worker"],
+                    "DJANGO_STATIC_ROOT": str(self.state / "static"),
+                    **self.web_env,
+                }
+            )
+            read_or_create_secret(self.state / "secrets" / "django-secret-key")
+        else:
+            env.update(self.worker_env)
+        return env
+
+    def manage(self, *args: str, role: str = "web") -> str:
+        """Run a web management command (``role="migrator"`` for migrate)."""
+        return run(
+            [str(venv_dir("web") / "bin" / "python"), "manage.py", *args],
+            env=self.service_env("web", role),
+            cwd=REPO / "web",
+            what=f"manage.py {' '.join(args[:1])}",
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self) -> Stack:
+        for service in ("web", "worker"):
+            ensure_venv(service)
+        say(f"starting PostgreSQL and Redis under {self.state}")
+        self.postgres.start()
+        self.postgres.create_roles()
+        self.redis.start()
+        self.migrate()
+        self.start_web()
+        self.start_worker()
+        if self.sweep_interval is not None:
+            self.start_sweeper()
+        return self
+
+    def migrate(self) -> None:
+        say("migrating as the migrator role")
+        self.manage("migrate", "--noinput", role="migrator")
+
+    def start_web(self) -> Process:
+        if not self.web_port:
+            self.web_port = free_port()
+        env = self.service_env("web")
+        env.update(
+            DUET_WEB_BIND=f"127.0.0.1:{self.web_port}", WEB_CONCURRENCY=str(self.web_workers)
+        )
+        self.web = Process(
+            "web",
+            [
+                str(venv_dir("web") / "bin" / "gunicorn"),
+                "--config",
+                "python:duet_web.gunicorn_conf",
+                "duet_web.wsgi:application",
+            ],
+            log=self.logs / "web.log",
+            env=env,
+            cwd=REPO / "web",
+        ).start()
+        wait_for(self._web_ready, "the web service to answer /api/health/", timeout=60)
+        return self.web
+
+    def _web_ready(self) -> bool:
+        if self.web is not None and not self.web.alive():
+            raise HarnessError(f"gunicorn exited:\n{self.web.tail()}")
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/api/health/", timeout=2) as reply:
+                return reply.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def start_worker(self, concurrency: int | None = None) -> Process:
+        """Start one more Celery worker node; returns it once it is consuming."""
+        index = len(self.workers) + 1
+        worker = Process(
+            f"worker{index}",
+            [
+                str(venv_dir("worker") / "bin" / "celery"),
+                "--app",
+                "duet_worker",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency or self.worker_concurrency),
+                "--hostname",
+                f"worker{index}@%h",
+                # Nothing here uses broadcast state; skipping it saves seconds per start.
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            log=self.logs / f"worker{index}.log",
+            env=self.service_env("worker"),
+            cwd=REPO / "worker",
+        )
+        offset = worker.log.stat().st_size if worker.log.exists() else 0
+        worker.start()
+        self.workers.append(worker)
+        wait_for(
+            lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90
+        )
+        return worker
+
+    @staticmethod
+    def _worker_ready(worker: Process, offset: int) -> bool:
+        if not worker.alive():
+            raise HarnessError(f"the Celery worker exited:\n{worker.tail()}")
+        with open(worker.log, "rb") as log:
+            log.seek(offset)
+            return b" ready." in log.read()
+
+    def start_sweeper(self) -> Process:
+        self.sweeper = Process(
+            "sweeper",
+            [
+                str(venv_dir("web") / "bin" / "python"),
+                "manage.py",
+                "sweep_jobs",
+                "--interval",
+                str(self.sweep_interval),
+            ],
+            log=self.logs / "sweeper.log",
+            env=self.service_env("web"),
+            cwd=REPO / "web",
+        ).start()
+        return self.sweeper
+
+    def create_token(self, username: str) -> str:
+        return self.manage("create_api_user", username).strip()
+
+    def processes(self) -> list[Process]:
+        return [p for p in (self.sweeper, *self.workers, self.web) if p is not None]
+
+    def stop(self) -> None:
+        for process in self.processes():
+            process.stop()
+        self.redis.stop()
+        self.postgres.stop()
+
+    def __enter__(self) -> Stack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- observing -----------------------------------------------------------------------------
+
+    def sql(self, query: str) -> list[list[str]]:
+        """Run one query as the superuser on duet's database; rows of strings."""
+        out = self.postgres.psql("-At", "-F", "\t", "-c", query, database="duet")
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def wait_for_jobs(self, total: int, timeout: float) -> float:
+        """Wait until ``total`` jobs are terminal; return the seconds it took."""
+        started = time.monotonic()
+        query = "SELECT count(*) FROM common_summaryjob WHERE status IN ('succeeded', 'failed')"
+        wait_for(lambda: int(self.sql(query)[0][0]) >= total, f"{total} jobs", timeout, 0.5)
+        return time.monotonic() - started
+
+
+def http_json(
+    method: str, url: str, token: str | None = None, body: object | None = None
+) -> tuple[int, dict[str, str], object]:
+    """A small JSON HTTP client for the harness (the scenario program has its own)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, dict(reply.headers), json.loads(reply.read() or b"null")
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            parsed = json.loads(payload or b"null")
+        except ValueError:
+            parsed = payload.decode(errors="replace")
+        return error.code, dict(error.headers), parsed

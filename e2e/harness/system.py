@@ -1,0 +1,265 @@
+"""The machine: paths, Debian packages, free ports, processes and the unprivileged user.
+
+Standard library only: this runs before any virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STATE = Path(os.environ.get("DUET_STATE_DIR", REPO / ".state")).resolve()
+
+#: Debian packages the native stack needs, by the command that shows each is present.
+APT_PACKAGES = {
+    "postgresql": "/usr/lib/postgresql",
+    "redis-server": "/usr/bin/redis-server",
+    # psycopg2 builds from source (the locks hold no binary wheel of it).
+    "libpq-dev": "/usr/bin/pg_config",
+    "nix-bin": "/usr/bin/nix-instantiate",
+}
+
+
+class HarnessError(RuntimeError):
+    """Something the user must fix; printed without a traceback."""
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def ensure_apt_packages(packages: Mapping[str, str] = APT_PACKAGES) -> None:
+    """Install missing Debian packages as root, or print the exact command otherwise."""
+    missing = [name for name, probe in packages.items() if not Path(probe).exists()]
+    if not missing:
+        return
+    command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    if not is_root():
+        raise HarnessError(
+            "missing Debian packages; install them with:\n  sudo apt-get update && sudo "
+            + " ".join(command)
+        )
+    say(f"installing Debian packages: {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def pg_bindir() -> Path:
+    """The newest installed PostgreSQL server's bin directory."""
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if not candidates:
+        raise HarnessError("PostgreSQL server binaries not found under /usr/lib/postgresql")
+    return candidates[-1].parent
+
+
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` if it is free on loopback, else a port the kernel picks."""
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise HarnessError("no free port")  # unreachable: port 0 always binds
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for(
+    condition: Callable[[], bool], what: str, timeout: float = 60.0, interval: float = 0.2
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise HarnessError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+# --- the unprivileged user -------------------------------------------------------------
+# PostgreSQL refuses to run as root. As root, server processes run as the `postgres` user
+# that Debian's package creates; otherwise as the caller.
+
+
+def service_user() -> pwd.struct_passwd | None:
+    return pwd.getpwnam("postgres") if is_root() else None
+
+
+def as_service_user(argv: Sequence[str]) -> list[str]:
+    user = service_user()
+    return ["runuser", "-u", user.pw_name, "--", *argv] if user else list(argv)
+
+
+def give_to_service_user(*paths: Path) -> None:
+    user = service_user()
+    if user is None:
+        return
+    for path in paths:
+        os.chown(path, user.pw_uid, user.pw_gid)
+        if path.is_dir():
+            for child in path.rglob("*"):
+                os.chown(child, user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def make_traversable(path: Path) -> None:
+    """Let the service user reach ``path`` (as root, parents of the state dir may be 0700)."""
+    if service_user() is None:
+        return
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+def write_secret(path: Path, value: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return path
+
+
+def read_or_create_secret(path: Path) -> str:
+    """A random secret kept in the state folder, so a second run reuses it."""
+    if path.exists():
+        return path.read_text()
+    import secrets
+
+    return write_secret(path, secrets.token_urlsafe(32)).read_text()
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+class Process:
+    """A child process in its own session, logging to a file, stopped with its children."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log = log
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as out:
+            self.popen = subprocess.Popen(
+                self.argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None, f"{self.name} was never started"
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal_group(self, sig: int) -> None:
+        if self.alive():
+            try:
+                os.killpg(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM the whole group, then SIGKILL what is left after ``timeout``."""
+        if self.popen is None:
+            return None
+        self.signal_group(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal_group(signal.SIGKILL)
+            return self.popen.wait(5)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    quiet: bool = False,
+    what: str | None = None,
+    input: str | None = None,
+) -> str:
+    """Run a command to completion; raise HarnessError with its output if it fails."""
+    result = subprocess.run(
+        list(argv),
+        env=env,
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise HarnessError(
+            f"{what or argv[0]} failed (exit {result.returncode}):\n"
+            + (result.stdout + result.stderr).strip()[-4000:]
+        )
+    if not quiet and result.stderr.strip():
+        sys.stderr.write(result.stderr)
+    return result.stdout
+
+
+def which(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise HarnessError(f"{name} not found on PATH")
+    return path
+
+
+def clean_env(extra: Mapping[str, str] | None = None, drop: Iterable[str] = ()) -> dict[str, str]:
+    """The caller's environment without anything that would redirect our services."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DUET_", "CELERY_", "DATABASE_", "PG", "OPENAI_"))
+        and key not in {"CACHE_URL", "VIRTUAL_ENV", "PYTHONHOME", *drop}
+    }
+    env.update(extra or {})
+    return env

@@ -1,0 +1,148 @@
+"""``./dev test``: every suite, each in the environment it belongs to.
+
+1. lint (ruff) and lock freshness (``poetry check --lock``);
+2. the shared_resource suite in the web env and again in the worker env;
+3. the web suite (web env) and the worker suite (worker env);
+4. the end-to-end suite, which starts its own stack of real processes.
+
+Unit suites share one private PostgreSQL and Redis, started here on free ports. Each suite
+writes JUnit XML, from which the totals are printed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from .servers import Postgres, Redis
+from .system import REPO, STATE, HarnessError, clean_env, say
+from .venvs import check_locks, ensure_venv, python
+
+TEST_STATE = STATE / "test"
+
+
+@dataclass
+class Suite:
+    name: str
+    env: str
+    """Which venv runs it: web or worker."""
+    directory: Path
+    args: tuple[str, ...] = ()
+
+
+SUITES = [
+    Suite("shared_resource (web env)", "web", REPO / "shared_resource"),
+    Suite("shared_resource (worker env)", "worker", REPO / "shared_resource"),
+    Suite("web", "web", REPO / "web"),
+    Suite("worker", "worker", REPO / "worker"),
+    Suite("e2e", "web", REPO / "e2e"),
+]
+
+
+@dataclass
+class Totals:
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    def add(self, report: Path) -> Totals:
+        root = ET.parse(report).getroot()
+        for suite in root.iter("testsuite"):
+            self.tests += int(suite.get("tests", 0))
+            self.failures += int(suite.get("failures", 0))
+            self.errors += int(suite.get("errors", 0))
+            self.skipped += int(suite.get("skipped", 0))
+        return self
+
+    @property
+    def passed(self) -> int:
+        return self.tests - self.failures - self.errors - self.skipped
+
+
+def lint() -> None:
+    ruff = python("web").parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--no-cache", "shared_resource", "web", "worker", "e2e"],
+        cwd=REPO,
+    )
+    if result.returncode:
+        raise HarnessError("ruff found problems")
+    say("lint: ruff clean")
+
+
+def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> Totals:
+    suites = [s for s in SUITES if not selected or any(k in s.name for k in selected)]
+    shutil.rmtree(TEST_STATE, ignore_errors=True)
+    TEST_STATE.mkdir(parents=True)
+    postgres = Postgres(TEST_STATE, fast=True)
+    redis = Redis(TEST_STATE)
+    totals = Totals()
+    failed: list[str] = []
+    unit = [s for s in suites if s.name != "e2e"]
+    try:
+        if unit:
+            postgres.start()
+            redis.start()
+        for suite in suites:
+            report = TEST_STATE / f"{suite.name.split()[0]}-{suite.env}.xml"
+            env = clean_env(
+                {
+                    # Django's test runner creates test_duet, so it needs CREATEDB: the
+                    # superuser, never the DML-only roles (reference §4).
+                    "DATABASE_URL": postgres.superuser_url("duet") if unit else "",
+                    "CELERY_BROKER_URL": redis.url(2) if unit else "",
+                    "CACHE_URL": redis.url(3) if unit else "",
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                    "DUET_STATE_DIR": str(STATE),
+                }
+            )
+            say(f"\n== {suite.name} ==")
+            started = time.monotonic()
+            result = subprocess.run(
+                [
+                    str(python(suite.env)),
+                    "-m",
+                    "pytest",
+                    "-p",
+                    "no:cacheprovider",
+                    f"--junitxml={report}",
+                    *suite.args,
+                    *pytest_args,
+                ],
+                cwd=suite.directory,
+                env=env,
+            )
+            if report.exists():
+                totals.add(report)
+            if result.returncode not in (0, 5):
+                failed.append(suite.name)
+            say(f"({suite.name}: {time.monotonic() - started:.1f} s)")
+    finally:
+        redis.stop()
+        postgres.stop()
+    if failed:
+        raise HarnessError(f"failing suites: {', '.join(failed)}")
+    return totals
+
+
+def test(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> None:
+    started = time.monotonic()
+    for service in ("web", "worker"):
+        ensure_venv(service)
+    if not selected:
+        lint()
+        stale = check_locks()
+        if stale:
+            raise HarnessError("stale locks (run ./dev lock):\n" + "\n".join(stale))
+        say("locks: web/poetry.lock and worker/poetry.lock match their pyproject.toml")
+    totals = run_suites(selected, pytest_args)
+    say(
+        f"\ntests: passed={totals.passed} failed={totals.failures + totals.errors} "
+        f"skipped={totals.skipped} total={totals.tests} "
+        f"seconds={time.monotonic() - started:.1f}"
+    )

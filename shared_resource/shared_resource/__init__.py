@@ -1,0 +1,1 @@
+"""duet's shared Django app (label ``common``): the schema both services use."""

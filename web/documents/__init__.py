@@ -1,0 +1,1 @@
+"""The documents API: submit a text, poll its summary job."""

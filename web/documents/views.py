@@ -1,0 +1,81 @@
+"""Views: create documents (202 + Location), list and read them, poll jobs.
+
+Every queryset is filtered to the requesting user, so another user's ids answer 404 on
+list, detail and every action alike, without revealing that they exist.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from shared_resource.models import Document, SummaryJob
+
+from .publish import publish_on_commit
+from .serializers import (
+    DocumentCreateSerializer,
+    DocumentDetailSerializer,
+    DocumentSerializer,
+    JobSerializer,
+)
+
+# Seconds a client should wait before its first poll (RFC 9110 Retry-After).
+POLL_AFTER_SECONDS = 1
+
+
+class DocumentViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    # Ids PostgreSQL's bigint can hold; anything else is a 404 by URL, not a database error.
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[Document]:
+        return Document.objects.filter(owner=self.request.user).select_related("summary_job")
+
+    def get_serializer_class(self) -> type:
+        return {
+            "create": DocumentCreateSerializer,
+            "retrieve": DocumentDetailSerializer,
+        }.get(self.action, DocumentSerializer)
+
+    @extend_schema(
+        request=DocumentCreateSerializer,
+        responses={202: OpenApiResponse(JobSerializer, description="Job accepted; poll its url.")},
+    )
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        """Store the document and its job in one transaction; publish the job on commit."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            document = Document.objects.create(owner=request.user, **serializer.validated_data)
+            job = SummaryJob.objects.create(
+                document=document,
+                # Until then the broker holds the job; after it, the sweeper publishes again.
+                lease_expires=timezone.now()
+                + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
+            )
+            publish_on_commit(job.id)
+        location = reverse("job-detail", args=[job.id], request=request)
+        body = JobSerializer(job, context=self.get_serializer_context()).data
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location, "Retry-After": str(POLL_AFTER_SECONDS)},
+        )
+
+
+class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = JobSerializer
+    lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
+
+    def get_queryset(self) -> QuerySet[SummaryJob]:
+        return SummaryJob.objects.filter(document__owner=self.request.user)

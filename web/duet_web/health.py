@@ -1,0 +1,53 @@
+"""Readiness: the web is ready when it can reach both the database and the broker."""
+
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .celery import app as celery_app
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@extend_schema(
+    responses={
+        (200, "application/json"): inline_serializer(
+            "Health",
+            fields={"database": serializers.CharField(), "broker": serializers.CharField()},
+        ),
+        (503, "application/json"): inline_serializer(
+            "Unhealthy",
+            fields={"database": serializers.CharField(), "broker": serializers.CharField()},
+        ),
+    }
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+def health(request: Request) -> Response:
+    """The only endpoint without a token: 200 when the database and broker answer, else 503."""
+    checks = {
+        "database": "ok" if _database_ok() else "unavailable",
+        "broker": "ok" if _broker_ok() else "unavailable",
+    }
+    ready = all(value == "ok" for value in checks.values())
+    return Response(checks, status=200 if ready else 503)

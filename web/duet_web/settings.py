@@ -1,0 +1,159 @@
+"""Settings for duet's web service, read from the environment.
+
+Every value comes from an environment variable (django-environ), and any of them may instead
+come from a file named by ``<NAME>_FILE`` (``environ.FileAwareEnv``), which is how secrets
+arrive from systemd credentials or container secrets. Nothing secret has a production default:
+outside development (``DUET_ENV=development``) a missing secret key or host list stops start-up
+with a message naming the variable to set.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from shared_resource.contract import DEFAULT_MAX_ATTEMPTS
+
+env = environ.FileAwareEnv()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# "production" unless told otherwise, so a forgotten variable fails closed.
+DUET_ENV = env.str("DUET_ENV", default="production")
+if DUET_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"DUET_ENV must be 'development' or 'production', not {DUET_ENV!r}"
+    )
+DEVELOPMENT = DUET_ENV == "development"
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+if DEBUG and not DEVELOPMENT:
+    raise ImproperlyConfigured("DJANGO_DEBUG is only allowed with DUET_ENV=development")
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="").strip()
+if not SECRET_KEY:
+    if not DEVELOPMENT:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set; "
+            "only DUET_ENV=development has a built-in key"
+        )
+    # Tokens are random database rows, not signed with this key, so it protects nothing
+    # that matters locally; it never applies outside development.
+    SECRET_KEY = "development-only-insecure-key"
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=["localhost", "127.0.0.1", "[::1]"] if DEVELOPMENT else [],
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must list the host names this service answers to"
+    )
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "shared_resource.apps.CommonConfig",
+    "documents",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "duet_web.middleware.RequestBodyLimitMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "duet_web.urls"
+WSGI_APPLICATION = "duet_web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# DATABASE_URL, or libpq's own PGHOST/PGPORT/PGUSER/PGPASSFILE/... with the default URL,
+# which names only the database (peer authentication over the Unix socket in NixOS).
+DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres:///duet")}
+# Persistent connections, checked before reuse so that a PostgreSQL restart costs no request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The worker's role, granted DML on the ``common_*`` tables by every migrate run
+# (shared_resource/grants.py). Empty: no grants (tests, single-role setups).
+DUET_WORKER_DB_ROLE = env.str("DUET_WORKER_DB_ROLE", default="") or None
+
+# Shared across gunicorn workers and hosts, so throttling counts every request once.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+USE_I18N = False
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+# Request bodies larger than this get 413 before any parsing (duet_web.middleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DUET_MAX_BODY_BYTES", default=1024 * 1024)
+# The longest document text accepted, in characters.
+DUET_MAX_TEXT_CHARS = env.int("DUET_MAX_TEXT_CHARS", default=100_000)
+# A queued job not picked up for this long is re-published by the sweeper; a running job
+# whose lease ran out is handed back to the queue.
+DUET_SWEEP_STALE_SECONDS = env.int("DUET_SWEEP_STALE_SECONDS", default=120)
+# How many claims a job gets before the sweeper gives up on it (a job that kills its worker).
+DUET_MAX_ATTEMPTS = env.int("DUET_MAX_ATTEMPTS", default=DEFAULT_MAX_ATTEMPTS)
+
+REST_FRAMEWORK = {
+    # Token first and only: it sends WWW-Authenticate, so a missing token is a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "documents.pagination.CreatedCursorPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEVELOPMENT else []),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "duet API",
+    "DESCRIPTION": "Submit documents, poll their summary jobs.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema needs a token like everything else but the health check.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Celery, client side only: this process publishes by task name and runs no tasks.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://localhost:6379/0").strip()
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
+    "CELERY_BROKER_TRANSPORT_OPTIONS", default={}
+)
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# Publishing happens inside a request: with the broker down, give up fast and leave the job
+# queued for the sweeper instead of holding the client (celery #4663, #6911).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}

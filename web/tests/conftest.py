@@ -1,0 +1,69 @@
+import json
+from base64 import b64decode
+
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from shared_resource.contract import QUEUE
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create(username="ada")
+
+
+@pytest.fixture
+def other_user(db):
+    return get_user_model().objects.create(username="grace")
+
+
+def client_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def api(user):
+    return client_for(user)
+
+
+@pytest.fixture
+def other_api(other_user):
+    return client_for(other_user)
+
+
+class Broker:
+    """The real Redis broker the web publishes to, read the way a worker would."""
+
+    def __init__(self) -> None:
+        self.redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+    def clear(self) -> None:
+        self.redis.delete(QUEUE)
+
+    def messages(self) -> list[dict]:
+        found = []
+        for raw in self.redis.lrange(QUEUE, 0, -1):
+            message = json.loads(raw)
+            args, kwargs, _ = json.loads(b64decode(message["body"]))
+            found.append(
+                {
+                    "task": message["headers"]["task"],
+                    "id": message["headers"]["id"],
+                    "args": args,
+                    "kwargs": kwargs,
+                }
+            )
+        return found
+
+
+@pytest.fixture
+def broker():
+    broker = Broker()
+    broker.clear()
+    yield broker
+    broker.clear()

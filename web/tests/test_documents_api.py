@@ -1,0 +1,187 @@
+"""The documents API: 202 + Location, owner isolation, pagination and bad input."""
+
+import uuid
+
+import pytest
+from django.test import override_settings
+from shared_resource.contract import SUMMARISE_TASK
+from shared_resource.models import Document, JobStatus, SummaryJob
+
+pytestmark = pytest.mark.django_db
+
+TEXT = "Duet summarises documents. It has a web service. It also has a worker."
+
+
+def submit(api, django_capture_on_commit_callbacks, **body):
+    with django_capture_on_commit_callbacks(execute=True):
+        return api.post("/api/documents/", {"title": "t", "text": TEXT, **body}, format="json")
+
+
+def test_create_answers_202_with_location_and_publishes_on_commit(
+    api, user, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api.post("/api/documents/", {"title": "Hi", "text": TEXT}, format="json")
+        # Nothing reaches the broker before the transaction commits.
+        assert broker.messages() == []
+    assert response.status_code == 202
+    job = SummaryJob.objects.get()
+    assert job.document.owner == user and job.document.text == TEXT
+    assert job.status == JobStatus.QUEUED
+    assert response["Location"] == f"http://testserver/api/jobs/{job.id}/"
+    assert response["Retry-After"] == "1"
+    assert response.json()["id"] == str(job.id)
+    assert response.json()["status"] == "queued"
+
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert broker.messages() == [
+        {"task": SUMMARISE_TASK, "id": str(job.id), "args": [], "kwargs": {"job_id": str(job.id)}}
+    ]
+
+
+def test_location_shows_status_result_error_and_timestamps(api, broker, django_capture_on_commit_callbacks):
+    location = submit(api, django_capture_on_commit_callbacks)["Location"]
+    job = SummaryJob.objects.get()
+    job.status, job.summary, job.provider, job.model = "succeeded", "Short.", "extractive", "m"
+    job.save()
+    body = api.get(location).json()
+    assert body["status"] == "succeeded"
+    assert body["summary"] == "Short."
+    assert body["error"] == ""
+    assert {"created", "started", "finished", "attempts", "provider", "model"} <= body.keys()
+
+
+def test_a_broker_outage_still_answers_202_and_leaves_the_job_queued(
+    api, django_capture_on_commit_callbacks
+):
+    from duet_web.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app.pool.force_close_all()
+    try:
+        response = submit(api, django_capture_on_commit_callbacks)
+    finally:
+        app.conf.broker_url = original
+        app.pool.force_close_all()
+    assert response.status_code == 202
+    assert SummaryJob.objects.get().status == JobStatus.QUEUED
+
+
+def test_list_shows_only_the_owners_documents(api, other_api, broker, django_capture_on_commit_callbacks):
+    submit(api, django_capture_on_commit_callbacks, title="mine")
+    submit(other_api, django_capture_on_commit_callbacks, title="theirs")
+    titles = [doc["title"] for doc in api.get("/api/documents/").json()["results"]]
+    assert titles == ["mine"]
+
+
+def test_another_users_ids_answer_404(api, other_api, broker, django_capture_on_commit_callbacks):
+    location = submit(api, django_capture_on_commit_callbacks)["Location"]
+    document = Document.objects.get()
+    assert other_api.get(location).status_code == 404
+    assert other_api.get(f"/api/documents/{document.id}/").status_code == 404
+    assert api.get(location).status_code == 200
+    assert api.get(f"/api/documents/{document.id}/").json()["text"] == TEXT
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/jobs/{uuid.uuid4()}/",
+        "/api/jobs/not-a-uuid-at-all-but-long-enough-to-match/",
+        "/api/documents/99999999999999999999999/",
+        "/api/documents/0/",
+        "/api/documents/abc/",
+    ],
+)
+def test_unknown_or_malformed_ids_answer_404(api, path):
+    assert api.get(path).status_code == 404
+
+
+def test_list_is_cursor_paginated_newest_first(api, user):
+    for i in range(25):
+        document = Document.objects.create(owner=user, title=f"doc {i:02}", text="x")
+        SummaryJob.objects.create(document=document)
+    first = api.get("/api/documents/").json()
+    assert [d["title"] for d in first["results"]][:2] == ["doc 24", "doc 23"]
+    assert len(first["results"]) == 20 and first["previous"] is None
+    second = api.get(first["next"]).json()
+    titles = [d["title"] for d in first["results"] + second["results"]]
+    assert len(titles) == 25 == len(set(titles))
+    assert second["next"] is None
+    assert len(api.get("/api/documents/?page_size=5").json()["results"]) == 5
+    assert len(api.get("/api/documents/?page_size=1000").json()["results"]) == 25
+
+
+def test_a_bad_cursor_is_a_404_not_a_500(api):
+    assert api.get("/api/documents/?cursor=garbage").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "t", "text": ""}, "text"),
+        ({"title": "t", "text": "   \n "}, "text"),
+        ({"title": "", "text": TEXT}, "title"),
+        ({"title": "t" * 201, "text": TEXT}, "title"),
+        ({"text": TEXT}, "title"),
+        ({"title": "t"}, "text"),
+        ({"title": "t", "text": 12}, "text"),
+        ({"title": 3.5, "text": TEXT}, "title"),
+        ({"title": True, "text": TEXT}, "title"),
+        ({"title": "t", "text": ["a"]}, "text"),
+        ({"title": "t", "text": {"a": 1}}, "text"),
+        ({"title": "t", "text": None}, "text"),
+        ({"title": "t", "text": "nul\x00byte"}, "text"),
+        ({"title": "t", "text": "lone \ud800 surrogate"}, "text"),
+    ],
+)
+def test_bad_fields_get_400_with_field_messages(api, body, field):
+    response = api.post("/api/documents/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not SummaryJob.objects.exists()
+
+
+@override_settings(DUET_MAX_TEXT_CHARS=50)
+def test_text_over_the_documented_limit_is_rejected(api):
+    response = api.post("/api/documents/", {"title": "t", "text": "a" * 51}, format="json")
+    assert response.status_code == 400
+    assert "50" in response.json()["text"][0]
+    ok = api.post("/api/documents/", {"title": "t", "text": "a" * 50}, format="json")
+    assert ok.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'"just a string"', "application/json"),
+        (b"\xff\xfe", "application/json"),
+        (b"title=t&text=x", "text/plain"),
+    ],
+)
+def test_bodies_that_are_not_a_json_object_get_4xx(api, raw, content_type):
+    response = api.generic("POST", "/api/documents/", raw, content_type=content_type)
+    assert 400 <= response.status_code < 500
+    assert not SummaryJob.objects.exists()
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_an_oversized_body_gets_413(api):
+    response = api.post("/api/documents/", {"title": "t", "text": "a" * 2000}, format="json")
+    assert response.status_code == 413
+    assert "1000 bytes" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("header", [None, "Token wrong", "Bearer x", "Token"])
+def test_a_missing_or_bad_token_gets_401(client, header):
+    headers = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = client.post(
+        "/api/documents/", {"title": "t", "text": TEXT}, content_type="application/json", **headers
+    )
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response
+    assert client.get("/api/documents/", **headers).status_code == 401

@@ -1,0 +1,42 @@
+"""The worker's Celery app, configured from Django settings under the ``CELERY_`` namespace.
+
+Before the worker consumes anything it runs the schema guard: a database that is behind
+(the web has not migrated yet) or ahead (the web deployed newer models) makes the worker
+exit with status 78 (EX_CONFIG) and a message naming the migrations.
+"""
+
+import logging
+import os
+from typing import Any
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_worker.settings")
+
+logger = logging.getLogger("duet_worker")
+
+#: Exit status when the database schema does not match (sysexits.h EX_CONFIG).
+EXIT_SCHEMA_MISMATCH = 78
+
+app = Celery("duet_worker")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+def refuse_mismatched_schema(**kwargs: Any) -> None:
+    """Exit before consuming if the database does not match this release's migrations."""
+    import django
+    from django.db import connections
+    from shared_resource.schema import SchemaMismatch, require_current_schema
+
+    django.setup()
+    try:
+        report = require_current_schema()
+    except SchemaMismatch as exc:
+        logger.critical("refusing to start: %s", exc)
+        raise SystemExit(EXIT_SCHEMA_MISMATCH) from None
+    finally:
+        # Never hand an open connection to forked pool processes.
+        connections.close_all()
+    logger.info("schema check: %s", report)

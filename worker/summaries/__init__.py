@@ -1,0 +1,1 @@
+"""Summarising documents: the task, the job state transitions and the providers."""

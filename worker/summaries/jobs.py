@@ -1,0 +1,129 @@
+"""A job's state transitions, as the worker makes them. Every write is a conditional UPDATE.
+
+``claim`` moves ``queued → running`` (or takes over a running job whose lease ran out) and
+counts the attempt. Every later write is fenced on ``(status=running, attempts=<mine>)``, so
+a worker that lost its claim (lease expired, job re-claimed) can never overwrite the result
+of the one that holds it. A duplicate delivery finds nothing to claim and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
+
+from .providers import Summary
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job this worker holds, with what it needs to summarise it."""
+
+    job_id: uuid.UUID
+    attempt: int
+    title: str
+    text: str
+
+    def _mine(self):  # noqa: ANN202 - a QuerySet
+        return SummaryJob.objects.filter(
+            id=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt
+        )
+
+
+def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Claim | None:
+    """Claim ``job_id`` for one attempt; ``None`` (logged) if there is nothing to do."""
+    now = timezone.now()
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_expires__lt=now)
+    claimed = SummaryJob.objects.filter(
+        claimable, id=job_id, attempts__lt=max_attempts
+    ).update(
+        status=JobStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        started=now,
+        lease_expires=now + timedelta(seconds=lease_seconds),
+    )
+    if claimed:
+        job = SummaryJob.objects.select_related("document").get(id=job_id)
+        return Claim(job.id, job.attempts, job.document.title, job.document.text)
+    job = SummaryJob.objects.filter(id=job_id).only("status", "attempts").first()
+    if job is None:
+        logger.error("job %s does not exist; message dropped", job_id)
+    elif job.is_terminal:
+        logger.info("job %s is already %s; duplicate delivery ignored", job_id, job.status)
+    elif job.attempts >= max_attempts:
+        # Only reachable if DUET_MAX_ATTEMPTS was lowered under existing jobs.
+        SummaryJob.objects.filter(id=job_id, status=job.status, attempts=job.attempts).update(
+            status=JobStatus.FAILED,
+            error=f"gave up: all {max_attempts} attempts used",
+            finished=now,
+            lease_expires=None,
+        )
+        logger.warning("job %s has used all %d attempts; failed", job_id, max_attempts)
+    else:
+        logger.info("job %s is running elsewhere; duplicate delivery ignored", job_id)
+    return None
+
+
+def start_call(claim: Claim, provider: str, model: str) -> ProviderCall:
+    """Record the provider call before making it, so even a crash mid-call leaves a trace."""
+    return ProviderCall.objects.create(
+        job_id=claim.job_id, attempt=claim.attempt, provider=provider, model=model
+    )
+
+
+def end_call(call: ProviderCall, outcome: CallOutcome, error: str = "") -> None:
+    call.finished = timezone.now()
+    call.outcome = outcome
+    call.error = error
+    call.save(update_fields=["finished", "outcome", "error"])
+
+
+def succeed(claim: Claim, provider: str, summary: Summary) -> bool:
+    """Store the summary; ``False`` if the claim was lost meanwhile (nothing written)."""
+    return _finish(
+        claim,
+        status=JobStatus.SUCCEEDED,
+        summary=summary.text,
+        provider=provider,
+        model=summary.model,
+        error="",
+    )
+
+
+def fail(claim: Claim, provider: str, error: str) -> bool:
+    """Fail the job with a readable error; ``False`` if the claim was lost meanwhile."""
+    return _finish(claim, status=JobStatus.FAILED, provider=provider, error=error)
+
+
+def release(claim: Claim, error: str, retry_in: float, lease_seconds: float) -> bool:
+    """Put the job back to ``queued`` until its retry is due.
+
+    The lease covers the countdown plus one run, after which the sweeper publishes the job
+    again should the retry message be lost.
+    """
+    now = timezone.now()
+    released = claim._mine().update(
+        status=JobStatus.QUEUED,
+        error=f"attempt {claim.attempt} failed: {error}; retrying in {retry_in:.0f} s",
+        lease_expires=now + timedelta(seconds=retry_in + lease_seconds),
+    )
+    return bool(released)
+
+
+def _finish(claim: Claim, **values: object) -> bool:
+    now = timezone.now()
+    finished = claim._mine().update(finished=now, lease_expires=None, **values)
+    if not finished:
+        logger.warning(
+            "job %s attempt %d lost its claim before finishing; result discarded",
+            claim.job_id,
+            claim.attempt,
+        )
+    return bool(finished)
