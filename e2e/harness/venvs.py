@@ -21,7 +21,7 @@ from .system import REPO, STATE, HarnessError, run, say
 SERVICES = ("web", "worker")
 POETRY_REQUIREMENTS = ("poetry==1.8.5", "poetry-plugin-export==1.8.0")
 #: Built first, so that sdists in the lock (psycopg2) build without fetching anything.
-BUILD_TOOLS = ("setuptools", "wheel", "poetry-core")
+BUILD_TOOLS = ("setuptools", "poetry-core")
 
 
 def venv_dir(service: str) -> Path:

@@ -22,7 +22,7 @@ def _database_ok() -> bool:
 def _broker_ok() -> bool:
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=0, timeout=2)
         return True
     except Exception:
         return False

@@ -1,4 +1,6 @@
 import json
+import os
+from contextlib import contextmanager
 from base64 import b64decode
 
 import pytest
@@ -67,3 +69,29 @@ def broker():
     broker.clear()
     yield broker
     broker.clear()
+
+
+@contextmanager
+def broker_outage():
+    """Point the web's Celery app at a port where nothing listens.
+
+    Celery reads CELERY_BROKER_URL from the environment before its configuration, and keeps
+    connection and producer pools bound to the old URL, so all three are swapped.
+    """
+    from duet_web.celery import app
+
+    def rebind(url: str | None) -> None:
+        if url is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = url
+        app.conf.broker_url = url or settings.CELERY_BROKER_URL
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = os.environ.get("CELERY_BROKER_URL")
+    rebind("redis://127.0.0.1:1/0")
+    try:
+        yield
+    finally:
+        rebind(saved)

@@ -6,5 +6,9 @@ os.environ.setdefault("DUET_ENV", "development")
 
 from duet_web.settings import *  # noqa: E402,F403
 
+import tempfile  # noqa: E402
+
+STATIC_ROOT = tempfile.mkdtemp(prefix="duet-static-")
+
 # Fast hashing: tests create users, never log in with passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

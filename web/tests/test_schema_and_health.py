@@ -1,0 +1,33 @@
+"""The OpenAPI schema is valid and needs a token; health needs none and tells the truth."""
+
+import pytest
+from django.core.management import call_command
+
+from .conftest import broker_outage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_openapi_schema_validates_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+    schema = (tmp_path / "s.yml").read_text()
+    assert "'202':" in schema
+    assert "maxLength: 100000" in schema
+
+
+def test_the_schema_needs_a_token(client, api):
+    assert client.get("/api/schema/").status_code == 401
+    assert api.get("/api/schema/?format=json").status_code == 200
+
+
+def test_health_answers_without_a_token(client):
+    response = client.get("/api/health/")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok"}
+
+
+def test_health_is_503_when_the_broker_is_down(client):
+    with broker_outage():
+        response = client.get("/api/health/")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "broker": "unavailable"}
