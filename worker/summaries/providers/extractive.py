@@ -14,9 +14,10 @@ from collections import Counter
 
 from .base import PermanentProviderError, Summary
 
-# A sentence ends at . ! or ? (plus closing quotes/brackets) followed by whitespace, or at a
-# blank line. Abbreviations like "e.g. the" stay inside a sentence: the next word is lowercase.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n")
+# A sentence ends at . ! or ? (with any closing quotes or brackets) when whitespace and a
+# capital or digit follow, or at a blank line. Abbreviations like "e.g. the" stay inside a
+# sentence: the next word is lowercase.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n\s*\n")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 STOP_WORDS = frozenset(
@@ -35,8 +36,12 @@ STOP_WORDS = frozenset(
 
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences, with whitespace inside each collapsed."""
-    parts = (" ".join(part.split()) for part in _SENTENCE_END.split(text))
-    return [part for part in parts if part]
+    parts, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        parts.append(text[start : end.end()])
+        start = end.end()
+    parts.append(text[start:])
+    return [" ".join(part.split()) for part in parts if part.strip()]
 
 
 def content_words(sentence: str) -> list[str]:

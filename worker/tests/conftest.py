@@ -1,0 +1,48 @@
+import pytest
+from django.contrib.auth import get_user_model
+from shared_resource.models import Document, SummaryJob
+from summaries.providers import get_provider
+
+from .fake_openai import FakeOpenAI
+
+TEXT = (
+    "The worker summarises documents. It reads them through the ORM. "
+    "Transient errors are retried with backoff. Permanent errors fail the job at once. "
+    "Every provider call is recorded."
+)
+
+
+@pytest.fixture
+def make_job(db):
+    def make(text: str = TEXT, title: str = "A title") -> SummaryJob:
+        owner, _ = get_user_model().objects.get_or_create(username="ada")
+        document = Document.objects.create(owner=owner, title=title, text=text)
+        return SummaryJob.objects.create(document=document)
+
+    return make
+
+
+@pytest.fixture
+def fake_openai():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def use_openai(settings, fake_openai):
+    """Configure the openai provider against the loopback fake."""
+    settings.DUET_PROVIDER = "openai"
+    settings.OPENAI_BASE_URL = fake_openai.base_url
+    settings.OPENAI_API_KEY = "sk-test-secret"
+    settings.DUET_OPENAI_MODEL = "fake-model"
+    settings.DUET_PROVIDER_TIMEOUT = 0.5
+    get_provider.cache_clear()
+    yield fake_openai
+    get_provider.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_provider():
+    get_provider.cache_clear()
+    yield
+    get_provider.cache_clear()

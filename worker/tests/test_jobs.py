@@ -1,0 +1,72 @@
+"""Claims and fenced writes: duplicates do nothing, a lost claim cannot overwrite."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from shared_resource.models import JobStatus, SummaryJob
+from summaries import jobs
+from summaries.providers import Summary
+
+pytestmark = pytest.mark.django_db
+
+
+def claim(job_id, lease=60, max_attempts=3):
+    return jobs.claim(job_id, lease_seconds=lease, max_attempts=max_attempts)
+
+
+def test_a_queued_job_is_claimed_once(make_job):
+    job = make_job()
+    first = claim(job.id)
+    assert first is not None and first.attempt == 1
+    assert first.text == job.document.text
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.started is not None
+    assert claim(job.id) is None  # a duplicate delivery
+
+
+def test_finished_jobs_are_never_claimed_again(make_job):
+    job = make_job()
+    held = claim(job.id)
+    assert jobs.succeed(held, "p", Summary("s", "m"))
+    assert claim(job.id) is None
+    job.refresh_from_db()
+    assert (job.status, job.summary, job.attempts) == (JobStatus.SUCCEEDED, "s", 1)
+
+
+def test_an_expired_claim_is_taken_over_and_the_old_holder_is_fenced_out(make_job):
+    job = make_job()
+    stale = claim(job.id, lease=-1)  # its lease ran out at once
+    fresh = claim(job.id)
+    assert fresh is not None and fresh.attempt == 2
+    assert not jobs.succeed(stale, "p", Summary("stale result", "m"))
+    assert jobs.succeed(fresh, "p", Summary("fresh result", "m"))
+    job.refresh_from_db()
+    assert job.summary == "fresh result"
+
+
+def test_release_puts_the_job_back_with_a_readable_error(make_job):
+    job = make_job()
+    held = claim(job.id)
+    assert jobs.release(held, "the provider answered 429: slow down", 4, lease_seconds=60)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert job.error == "attempt 1 failed: the provider answered 429: slow down; retrying in 4 s"
+    assert job.lease_expires > timezone.now() + timedelta(seconds=60)
+    assert claim(job.id).attempt == 2
+
+
+def test_an_unknown_job_is_logged_and_skipped(db, caplog):
+    missing = uuid.uuid4()
+    assert claim(missing) is None
+    assert f"job {missing} does not exist" in caplog.text
+
+
+def test_a_job_out_of_attempts_fails_instead_of_looping(make_job):
+    job = make_job()
+    SummaryJob.objects.filter(id=job.id).update(attempts=3)
+    assert claim(job.id, max_attempts=3) is None
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "all 3 attempts used" in job.error
