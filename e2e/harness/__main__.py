@@ -1,9 +1,9 @@
 """``./dev``: duet's one native entry point.
 
-    ./dev up        run the stack locally (Ctrl-C stops it)
-    ./dev demo      one round trip through real processes, step by step
-    ./dev test      every test suite (what CI runs)
-    ./dev lock      refresh web/poetry.lock and worker/poetry.lock
+./dev up        run the stack locally (Ctrl-C stops it)
+./dev demo      one round trip through real processes, step by step
+./dev test      every test suite (what CI runs)
+./dev lock      refresh web/poetry.lock and worker/poetry.lock
 """
 
 from __future__ import annotations
@@ -100,10 +100,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_test(args: argparse.Namespace) -> None:
-    from .testing import test
+    from .testing import run_all
 
     prepare()
-    test(args.suite or None, tuple(args.pytest_args))
+    run_all(args.suite or None, tuple(args.pytest_args))
 
 
 def cmd_lock(args: argparse.Namespace) -> None:
@@ -132,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
-    commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(
-        func=cmd_lock
-    )
+    commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(func=cmd_lock)
     args = parser.parse_args(argv)
     try:
         args.func(args)

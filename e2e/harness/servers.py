@@ -6,9 +6,7 @@ and passwords (kept in the state folder, mode 0600), and is reused by the next r
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import shutil
 import socket
 from dataclasses import dataclass
@@ -20,12 +18,12 @@ from .system import (
     HarnessError,
     Process,
     as_service_user,
-    free_port,
     give_to_service_user,
     make_traversable,
     pg_bindir,
     port_open,
     read_or_create_secret,
+    remembered_port,
     run,
     wait_for,
     write_secret,
@@ -36,16 +34,6 @@ ROLES_SQL = REPO / "shared_resource" / "shared_resource" / "sql" / "roles.sql"
 #: Role names: the same defaults as the NixOS module.
 DATABASE = "duet"
 ROLES = {"migrator": "duet_migrator", "web": "duet_web", "worker": "duet_worker"}
-
-
-def _remember_port(state: Path, name: str) -> int:
-    """The port used last time if it is still free, so URLs survive a restart."""
-    ports_file = state / "ports.json"
-    ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
-    port = free_port(ports.get(name))
-    ports[name] = port
-    ports_file.write_text(json.dumps(ports, indent=2))
-    return port
 
 
 @dataclass
@@ -98,7 +86,7 @@ class Postgres:
                 )
             finally:
                 pwfile.unlink(missing_ok=True)
-        self.port = _remember_port(self.state, "postgres")
+        self.port = remembered_port(self.state, "postgres")
         settings = {
             "port": str(self.port),
             "listen_addresses": "127.0.0.1",
@@ -185,7 +173,9 @@ class Postgres:
         for role, name in ROLES.items():
             read_or_create_secret(self.secrets / f"db-{role}")
             args += [f"{role}={name}", f"{role}_password_file={self.secrets / f'db-{role}'}"]
-        self.psql(*(arg for pair in (("-v", a) for a in args) for arg in pair), "-f", str(ROLES_SQL))
+        self.psql(
+            *(arg for pair in (("-v", a) for a in args) for arg in pair), "-f", str(ROLES_SQL)
+        )
 
 
 @dataclass
@@ -209,7 +199,7 @@ class Redis:
     def start(self) -> Redis:
         self.root.mkdir(parents=True, exist_ok=True)
         if not self.port:
-            self.port = _remember_port(self.state, "redis")
+            self.port = remembered_port(self.state, "redis")
         config = self.root / "redis.conf"
         # The password goes in a 0600 file, never on a command line that `ps` shows.
         write_secret(
@@ -232,7 +222,8 @@ class Redis:
             + "\n",
         )
         self.process = Process(
-            "redis", [shutil.which("redis-server") or "redis-server", str(config)],
+            "redis",
+            [shutil.which("redis-server") or "redis-server", str(config)],
             log=self.root / "redis.log",
         ).start()
         wait_for(self._ready, "Redis to answer", timeout=30)
@@ -270,7 +261,3 @@ class Redis:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop(timeout=10)
-
-
-def new_token() -> str:
-    return secrets.token_hex(20)

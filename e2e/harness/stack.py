@@ -19,8 +19,8 @@ from .system import (
     HarnessError,
     Process,
     clean_env,
-    free_port,
     read_or_create_secret,
+    remembered_port,
     run,
     say,
     wait_for,
@@ -67,9 +67,7 @@ class Stack:
             {
                 "DUET_ENV": "development" if self.development else "production",
                 "DATABASE_URL_FILE": str(self.postgres.url_file(role)),
-                "CELERY_BROKER_URL_FILE": self._secret_url_file(
-                    "broker-url", self.redis.url(0)
-                ),
+                "CELERY_BROKER_URL_FILE": self._secret_url_file("broker-url", self.redis.url(0)),
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PATH": f"{venv_dir(service) / 'bin'}:{clean_env()['PATH']}",
@@ -78,9 +76,7 @@ class Stack:
         if service == "web":
             env.update(
                 {
-                    "DJANGO_SECRET_KEY_FILE": str(
-                        self.state / "secrets" / "django-secret-key"
-                    ),
+                    "DJANGO_SECRET_KEY_FILE": str(self.state / "secrets" / "django-secret-key"),
                     "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
                     "CACHE_URL_FILE": self._secret_url_file("cache-url", self.redis.url(1)),
                     "DUET_WORKER_DB_ROLE": ROLES["worker"],
@@ -128,7 +124,7 @@ class Stack:
 
     def start_web(self) -> Process:
         if not self.web_port:
-            self.web_port = free_port()
+            self.web_port = remembered_port(self.state, "web")
         env = self.service_env("web")
         env.update(
             DUET_WEB_BIND=f"127.0.0.1:{self.web_port}", WEB_CONCURRENCY=str(self.web_workers)
@@ -184,9 +180,7 @@ class Stack:
         offset = worker.log.stat().st_size if worker.log.exists() else 0
         worker.start()
         self.workers.append(worker)
-        wait_for(
-            lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90
-        )
+        wait_for(lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90)
         return worker
 
     @staticmethod

@@ -5,6 +5,7 @@ Standard library only: this runs before any virtual environment exists.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -79,6 +80,19 @@ def free_port(preferred: int | None = None) -> int:
                 continue
             return sock.getsockname()[1]
     raise HarnessError("no free port")  # unreachable: port 0 always binds
+
+
+def remembered_port(state: Path, name: str) -> int:
+    """The port ``name`` used last time in ``state`` if it is still free, else a new one,
+    so URLs survive a restart of ``./dev up``."""
+    import json
+
+    ports_file = state / "ports.json"
+    ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
+    port = free_port(ports.get(name))
+    ports[name] = port
+    ports_file.write_text(json.dumps(ports, indent=2))
+    return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -195,10 +209,8 @@ class Process:
 
     def signal_group(self, sig: int) -> None:
         if self.alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, sig)
-            except ProcessLookupError:
-                pass
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM the whole group, then SIGKILL what is left after ``timeout``."""

@@ -65,14 +65,13 @@ class Totals:
 
 
 def lint() -> None:
-    ruff = python("web").parent / "ruff"
-    result = subprocess.run(
-        [str(ruff), "check", "--no-cache", "shared_resource", "web", "worker", "e2e"],
-        cwd=REPO,
-    )
-    if result.returncode:
-        raise HarnessError("ruff found problems")
-    say("lint: ruff clean")
+    """ruff, configured once in shared_resource/pyproject.toml: rules, then formatting."""
+    ruff = str(python("web").parent / "ruff")
+    paths = ["shared_resource", "web", "worker", "e2e"]
+    for argv in ([ruff, "check", "--no-cache", *paths], [ruff, "format", "--check", *paths]):
+        if subprocess.run(argv, cwd=REPO).returncode:
+            raise HarnessError(f"{' '.join(argv[1:3])} found problems")
+    say("lint: ruff check and ruff format clean")
 
 
 def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> Totals:
@@ -130,7 +129,7 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
     return totals
 
 
-def test(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> None:
+def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> None:
     started = time.monotonic()
     for service in ("web", "worker"):
         ensure_venv(service)

@@ -36,6 +36,5 @@ def grant_worker_privileges(sender: AppConfig, using: str, **kwargs: Any) -> Non
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON {quote(table)} TO {quote(role)}"
             )
         cursor.execute(
-            f"GRANT SELECT ON {quote(MigrationRecorder.Migration._meta.db_table)}"
-            f" TO {quote(role)}"
+            f"GRANT SELECT ON {quote(MigrationRecorder.Migration._meta.db_table)} TO {quote(role)}"
         )

@@ -53,12 +53,8 @@ class SummaryJob(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    document = models.OneToOneField(
-        Document, on_delete=models.CASCADE, related_name="summary_job"
-    )
-    status = models.CharField(
-        max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="summary_job")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     summary = models.TextField(blank=True)
     provider = models.CharField(max_length=64, blank=True)
     model = models.CharField(max_length=200, blank=True)
@@ -101,9 +97,7 @@ class ProviderCall(models.Model):
     checkable from the database rather than from logs.
     """
 
-    job = models.ForeignKey(
-        SummaryJob, on_delete=models.CASCADE, related_name="provider_calls"
-    )
+    job = models.ForeignKey(SummaryJob, on_delete=models.CASCADE, related_name="provider_calls")
     attempt = models.PositiveIntegerField()
     provider = models.CharField(max_length=64)
     model = models.CharField(max_length=200, blank=True)
@@ -115,9 +109,7 @@ class ProviderCall(models.Model):
     class Meta:
         ordering = ["started"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["job", "attempt"], name="common_call_one_per_attempt"
-            ),
+            models.UniqueConstraint(fields=["job", "attempt"], name="common_call_one_per_attempt"),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("set DATABASE_URL to a PostgreSQL URL (./dev test does)")
 
-import environ  # noqa: E402  (both environments lock django-environ)
+import environ
 
 SECRET_KEY = "tests-only"
 INSTALLED_APPS = [

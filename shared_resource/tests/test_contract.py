@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+
 from shared_resource.contract import (
     QUEUE,
     SUMMARISE_TASK,

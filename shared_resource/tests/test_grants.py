@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test import override_settings
+
 from shared_resource.grants import grant_worker_privileges
 
 pytestmark = pytest.mark.django_db(transaction=True)

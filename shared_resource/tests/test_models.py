@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError
+
 from shared_resource.models import Document, JobStatus, ProviderCall, SummaryJob
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import uuid
 from functools import partial
 
 from django.db import transaction
-from shared_resource.contract import QUEUE, SUMMARISE_TASK, SummariseRequest
 
 from duet_web.celery import app as celery_app
+from shared_resource.contract import QUEUE, SUMMARISE_TASK, SummariseRequest
 
 logger = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
+
 from shared_resource.models import Document, SummaryJob
 
 from .fields import StrictCharField

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+
 from shared_resource.models import JobStatus, SummaryJob
 
 from .publish import publish

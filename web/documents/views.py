@@ -15,6 +15,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+
 from shared_resource.models import Document, SummaryJob
 
 from .publish import publish_on_commit
@@ -60,8 +61,7 @@ class DocumentViewSet(
             job = SummaryJob.objects.create(
                 document=document,
                 # Until then the broker holds the job; after it, the sweeper publishes again.
-                lease_expires=timezone.now()
-                + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
+                lease_expires=timezone.now() + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
             )
             publish_on_commit(job.id)
         location = reverse("job-detail", args=[job.id], request=request)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
 from shared_resource.contract import DEFAULT_MAX_ATTEMPTS
 
 env = environ.FileAwareEnv()
@@ -20,9 +21,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # "production" unless told otherwise, so a forgotten variable fails closed.
 DUET_ENV = env.str("DUET_ENV", default="production")
 if DUET_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured(
-        f"DUET_ENV must be 'development' or 'production', not {DUET_ENV!r}"
-    )
+    raise ImproperlyConfigured(f"DUET_ENV must be 'development' or 'production', not {DUET_ENV!r}")
 DEVELOPMENT = DUET_ENV == "development"
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -135,9 +134,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery, client side only: this process publishes by task name and runs no tasks.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://localhost:6379/0").strip()
-CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
-    "CELERY_BROKER_TRANSPORT_OPTIONS", default={}
-)
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 # Publishing happens inside a request: with the broker down, give up fast and leave the job
 # queued for the sweeper instead of holding the client (celery #4663, #6911).

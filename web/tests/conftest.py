@@ -1,7 +1,7 @@
 import json
 import os
-from contextlib import contextmanager
 from base64 import b64decode
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
 from shared_resource.contract import QUEUE
 
 

@@ -4,9 +4,9 @@ import os
 
 os.environ.setdefault("DUET_ENV", "development")
 
-from duet_web.settings import *  # noqa: E402,F403
+import tempfile
 
-import tempfile  # noqa: E402
+from duet_web.settings import *  # noqa: F403
 
 STATIC_ROOT = tempfile.mkdtemp(prefix="duet-static-")
 

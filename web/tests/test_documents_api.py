@@ -5,10 +5,11 @@ import uuid
 
 import pytest
 from django.test import override_settings
+
 from shared_resource.contract import SUMMARISE_TASK
+from shared_resource.models import Document, JobStatus, SummaryJob
 
 from .conftest import broker_outage
-from shared_resource.models import Document, JobStatus, SummaryJob
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,9 @@ def test_create_answers_202_with_location_and_publishes_on_commit(
     ]
 
 
-def test_location_shows_status_result_error_and_timestamps(api, broker, django_capture_on_commit_callbacks):
+def test_location_shows_status_result_error_and_timestamps(
+    api, broker, django_capture_on_commit_callbacks
+):
     location = submit(api, django_capture_on_commit_callbacks)["Location"]
     job = SummaryJob.objects.get()
     job.status, job.summary, job.provider, job.model = "succeeded", "Short.", "extractive", "m"
@@ -69,7 +72,9 @@ def test_a_broker_outage_still_answers_202_and_leaves_the_job_queued(
     assert broker.messages() == []
 
 
-def test_list_shows_only_the_owners_documents(api, other_api, broker, django_capture_on_commit_callbacks):
+def test_list_shows_only_the_owners_documents(
+    api, other_api, broker, django_capture_on_commit_callbacks
+):
     submit(api, django_capture_on_commit_callbacks, title="mine")
     submit(other_api, django_capture_on_commit_callbacks, title="theirs")
     titles = [doc["title"] for doc in api.get("/api/documents/").json()["results"]]

@@ -10,7 +10,9 @@ import pytest
 WEB = Path(__file__).resolve().parents[1]
 
 
-def load_settings(env: dict[str, str], expr: str = "settings.SECRET_KEY") -> subprocess.CompletedProcess:
+def load_settings(
+    env: dict[str, str], expr: str = "settings.SECRET_KEY"
+) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DUET_"))}
     code = f"import django; from django.conf import settings; django.setup(); print({expr})"
     return subprocess.run(

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
+
 from documents.sweeper import SweepResult, sweep
 from shared_resource.models import Document, JobStatus, SummaryJob
 

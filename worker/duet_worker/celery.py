@@ -28,6 +28,7 @@ def refuse_mismatched_schema(**kwargs: Any) -> None:
     """Exit before consuming if the database does not match this release's migrations."""
     import django
     from django.db import connections
+
     from shared_resource.schema import SchemaMismatch, require_current_schema
 
     django.setup()

@@ -8,6 +8,7 @@ is no SECRET_KEY: nothing here signs anything. The timeouts nest, and a system c
 """
 
 import environ
+
 from shared_resource.contract import DEFAULT_MAX_ATTEMPTS, QUEUE
 
 env = environ.FileAwareEnv()
@@ -68,9 +69,7 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SOFT_TIME_LIMIT = env.int(
     "CELERY_TASK_SOFT_TIME_LIMIT", default=int(DUET_PROVIDER_TIMEOUT) + 30
 )
-CELERY_TASK_TIME_LIMIT = env.int(
-    "CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 30
-)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 30)
 # A running job is its worker's until then; past it, the hard limit has certainly killed
 # the attempt, and the web's sweeper gives the job back to the queue.
 DUET_LEASE_SECONDS = env.int("DUET_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)

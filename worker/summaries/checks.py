@@ -5,6 +5,7 @@ the lease lets the sweeper hand a still-running job to a second worker; a lease 
 visibility timeout lets the broker deliver the message again while the job still runs.
 """
 
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,7 @@ def timeouts_nest(**kwargs: Any) -> list[checks.CheckMessage]:
             "< visibility timeout.",
             id="summaries.E001",
         )
-        for (inner, inner_value), (outer, outer_value) in zip(chain, chain[1:], strict=False)
+        for (inner, inner_value), (outer, outer_value) in pairwise(chain)
         if not inner_value < outer_value
     ]
 

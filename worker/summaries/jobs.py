@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
+
 from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
 
 from .providers import Summary
@@ -31,7 +32,7 @@ class Claim:
     title: str
     text: str
 
-    def _mine(self):  # noqa: ANN202 - a QuerySet
+    def _mine(self):
         return SummaryJob.objects.filter(
             id=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt
         )
@@ -41,9 +42,7 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
     """Claim ``job_id`` for one attempt; ``None`` (logged) if there is nothing to do."""
     now = timezone.now()
     claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_expires__lt=now)
-    claimed = SummaryJob.objects.filter(
-        claimable, id=job_id, attempts__lt=max_attempts
-    ).update(
+    claimed = SummaryJob.objects.filter(claimable, id=job_id, attempts__lt=max_attempts).update(
         status=JobStatus.RUNNING,
         attempts=F("attempts") + 1,
         started=now,

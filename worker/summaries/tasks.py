@@ -14,6 +14,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+
 from shared_resource.contract import SUMMARISE_TASK, ContractError, SummariseRequest
 from shared_resource.models import CallOutcome
 
@@ -69,7 +70,7 @@ def summarise(self, job_id: object) -> str:
             return "failed"
         delay = backoff_seconds(claim.attempt, retry_after)
         if jobs.release(claim, error, delay, settings.DUET_LEASE_SECONDS):
-            raise self.retry(countdown=delay)
+            raise self.retry(countdown=delay) from None
         return "lost"
     except PermanentProviderError as exc:
         jobs.end_call(call, CallOutcome.PERMANENT, str(exc))

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+
 from shared_resource.models import Document, SummaryJob
 from summaries.providers import get_provider
 

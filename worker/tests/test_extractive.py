@@ -1,6 +1,7 @@
 """The extractive summariser picks representative sentences, deterministically."""
 
 import pytest
+
 from summaries.providers import PermanentProviderError
 from summaries.providers.extractive import (
     ExtractiveProvider,
@@ -11,7 +12,7 @@ from summaries.providers.extractive import (
 ARTICLE = """
 Honeybees communicate the location of food through the waggle dance.
 A forager returning to the hive dances on the vertical comb in a figure-eight pattern.
-The angle of the waggle run relative to vertical encodes the direction of the food relative to the sun.
+The angle of the waggle run encodes the direction of the food relative to the sun.
 My neighbour keeps chickens, which are loud in the morning.
 The duration of the waggle run encodes the distance to the food.
 Other bees follow the dancer and learn the direction and distance of the food.

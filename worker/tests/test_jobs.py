@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+
 from shared_resource.models import JobStatus, SummaryJob
 from summaries import jobs
 from summaries.providers import Summary

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+
 from duet_worker.celery import app
 from shared_resource.contract import QUEUE, SUMMARISE_TASK, SummariseRequest
 from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
@@ -21,11 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        with start_worker(
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
             app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
-        ) as running:
-            yield running
+        ) as running,
+    ):
+        yield running
 
 
 def publish(job_id, kwargs=None):
@@ -48,7 +51,9 @@ def wait_until_terminal(job, timeout=15.0):
 
 
 def outcomes(job):
-    return list(ProviderCall.objects.filter(job=job).order_by("attempt").values_list("outcome", flat=True))
+    return list(
+        ProviderCall.objects.filter(job=job).order_by("attempt").values_list("outcome", flat=True)
+    )
 
 
 def test_a_job_is_summarised_through_the_orm(worker, make_job):

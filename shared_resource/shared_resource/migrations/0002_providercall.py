@@ -6,28 +6,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('common', '0001_initial'),
+        ("common", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProviderCall',
+            name="ProviderCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveIntegerField()),
-                ('provider', models.CharField(max_length=64)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('started', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('ok', 'Ok'), ('transient', 'Transient'), ('permanent', 'Permanent')], max_length=16)),
-                ('error', models.TextField(blank=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='provider_calls', to='common.summaryjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempt", models.PositiveIntegerField()),
+                ("provider", models.CharField(max_length=64)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                ("started", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ok", "Ok"),
+                            ("transient", "Transient"),
+                            ("permanent", "Permanent"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider_calls",
+                        to="common.summaryjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'attempt'), name='common_call_one_per_attempt')],
+                "ordering": ["started"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job", "attempt"), name="common_call_one_per_attempt"
+                    )
+                ],
             },
         ),
     ]

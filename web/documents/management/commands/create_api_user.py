@@ -20,12 +20,10 @@ class Command(BaseCommand):
         try:
             User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
         except ValidationError as exc:
-            raise CommandError(f"invalid username {username!r}: {' '.join(exc.messages)}")
+            raise CommandError(f"invalid username {username!r}: {' '.join(exc.messages)}") from None
         if not username:
             raise CommandError("username must not be blank")
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"email": email}
-        )
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])

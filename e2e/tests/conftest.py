@@ -1,0 +1,26 @@
+"""One real stack for the whole session: PostgreSQL, Redis, gunicorn, Celery, sweeper."""
+
+import shutil
+
+import pytest
+
+from harness.stack import Stack
+from harness.system import STATE
+
+
+@pytest.fixture(scope="session")
+def stack():
+    state = STATE / "e2e"
+    shutil.rmtree(state, ignore_errors=True)
+    with Stack(state, fast_db=True, sweep_interval=1.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def token(stack):
+    return stack.create_token("e2e")
+
+
+@pytest.fixture(scope="session")
+def other_token(stack):
+    return stack.create_token("e2e-other")

@@ -1,0 +1,97 @@
+"""The worker's database role can read and write common rows and nothing more."""
+
+import os
+import subprocess
+
+import pytest
+
+from harness.servers import ROLES
+from harness.system import REPO, pg_bindir
+from harness.venvs import venv_dir
+
+
+def psql_as(stack, role, sql):
+    env = {**os.environ, "PGPASSWORD": (stack.state / "secrets" / f"db-{role}").read_text()}
+    return subprocess.run(
+        [
+            str(pg_bindir() / "psql"),
+            "--no-psqlrc",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(stack.postgres.port),
+            "-U",
+            ROLES[role],
+            "-d",
+            "duet",
+            "-At",
+            "-c",
+            sql,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_worker_role_may_use_common_rows(stack):
+    result = psql_as(stack, "worker", "SELECT count(*) FROM common_summaryjob")
+    assert result.returncode == 0, result.stderr
+    assert psql_as(stack, "worker", "SELECT count(*) FROM django_migrations").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE intruder (id int)",
+        "ALTER TABLE common_document ADD COLUMN intruder int",
+        "DROP TABLE common_providercall",
+        "TRUNCATE common_summaryjob",
+        "CREATE INDEX intruder ON common_document (title)",
+        "INSERT INTO django_migrations (app, name, applied) VALUES ('common', 'x', now())",
+        "DELETE FROM django_migrations",
+        "SELECT * FROM auth_user",
+        "SELECT * FROM authtoken_token",
+    ],
+)
+def test_the_worker_role_is_denied(stack, sql):
+    result = psql_as(stack, "worker", sql)
+    assert result.returncode != 0
+    assert "permission denied" in result.stderr or "must be owner" in result.stderr
+
+
+def test_the_web_role_cannot_change_the_schema_either(stack):
+    result = psql_as(stack, "web", "CREATE TABLE intruder (id int)")
+    assert "permission denied" in result.stderr
+
+
+def test_migrate_with_worker_settings_changes_nothing(stack):
+    before = stack.sql("SELECT app, name FROM django_migrations ORDER BY id")
+    tables = stack.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+    result = subprocess.run(
+        [
+            str(venv_dir("worker") / "bin" / "python"),
+            "-c",
+            "import django; django.setup(); from django.core.management import call_command; "
+            "call_command('migrate', 'common', 'zero', interactive=False)",
+        ],
+        env={**stack.service_env("worker"), "DJANGO_SETTINGS_MODULE": "duet_worker.settings"},
+        cwd=REPO / "worker",
+        capture_output=True,
+        text=True,
+    )
+    # The router skips every operation; recording them as unapplied is refused by the role.
+    assert result.returncode != 0
+    assert "permission denied for table django_migrations" in result.stderr
+    assert stack.sql("SELECT app, name FROM django_migrations ORDER BY id") == before
+    assert (
+        stack.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        == tables
+    )
+
+
+def test_the_role_script_can_run_again(stack):
+    stack.postgres.create_roles()
+    assert psql_as(stack, "worker", "SELECT 1").returncode == 0
