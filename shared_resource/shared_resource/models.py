@@ -20,12 +20,22 @@ class Document(models.Model):
     title = models.CharField(max_length=200)
     text = models.TextField()
     created = models.DateTimeField(default=timezone.now, editable=False)
+    # The client's Idempotency-Key for the POST that created it: a retry with the same key
+    # gets this document's job back instead of a second job.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created"]
         indexes = [
             # Serves the owner-filtered, cursor-paginated list.
             models.Index(fields=["owner", "-created"], name="common_doc_owner_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="common_doc_one_per_idempotency_key",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -46,7 +46,7 @@ def test_a_migrated_database_is_equal():
 def test_a_database_missing_a_migration_is_behind(migrated_back_to_0001):
     report = check_schema()
     assert report.state is SchemaState.BEHIND
-    assert report.missing == ["common.0002_providercall"]
+    assert report.missing == ["common.0002_providercall", "common.0003_document_idempotency_key"]
     with pytest.raises(SchemaMismatch, match=re.escape("not applied: common.0002_providercall")):
         require_current_schema()
 

@@ -7,10 +7,10 @@ list, detail and every action alike, without revealing that they exist.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +18,9 @@ from rest_framework.reverse import reverse
 
 from shared_resource.models import Document, SummaryJob
 
+from .idempotency import IdempotencyKeyReused, idempotency_key
 from .publish import publish_on_commit
+from .throttling import SubmitRateThrottle
 from .serializers import (
     DocumentCreateSerializer,
     DocumentDetailSerializer,
@@ -42,6 +44,12 @@ class DocumentViewSet(
     def get_queryset(self) -> QuerySet[Document]:
         return Document.objects.filter(owner=self.request.user).select_related("summary_job")
 
+    def get_throttles(self) -> list:
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(SubmitRateThrottle())
+        return throttles
+
     def get_serializer_class(self) -> type:
         return {
             "create": DocumentCreateSerializer,
@@ -50,27 +58,61 @@ class DocumentViewSet(
 
     @extend_schema(
         request=DocumentCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Retrying a POST with the same key returns the original job "
+                "instead of creating another (1 to 255 printable ASCII characters).",
+            )
+        ],
         responses={202: OpenApiResponse(JobSerializer, description="Job accepted; poll its url.")},
     )
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         """Store the document and its job in one transaction; publish the job on commit."""
+        key = idempotency_key(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            document = Document.objects.create(owner=request.user, **serializer.validated_data)
-            job = SummaryJob.objects.create(
-                document=document,
-                # Until then the broker holds the job; after it, the sweeper publishes again.
-                lease_expires=timezone.now() + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
-            )
-            publish_on_commit(job.id)
-        location = reverse("job-detail", args=[job.id], request=request)
+        if key is not None:
+            existing = Document.objects.filter(owner=request.user, idempotency_key=key).first()
+            if existing is not None:
+                return self._replay(existing, serializer.validated_data)
+        try:
+            with transaction.atomic():
+                document = Document.objects.create(
+                    owner=request.user, idempotency_key=key, **serializer.validated_data
+                )
+                job = SummaryJob.objects.create(
+                    document=document,
+                    # Until then the broker holds the job; after it, the sweeper publishes
+                    # it again.
+                    lease_expires=timezone.now()
+                    + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
+                )
+                publish_on_commit(job.id)
+        except IntegrityError:
+            if key is None:
+                raise
+            # A concurrent request with the same key won the race: answer as its replay.
+            document = Document.objects.get(owner=request.user, idempotency_key=key)
+            return self._replay(document, serializer.validated_data)
+        return self._accepted(job)
+
+    def _accepted(self, job: SummaryJob, **headers: str) -> Response:
+        location = reverse("job-detail", args=[job.id], request=self.request)
         body = JobSerializer(job, context=self.get_serializer_context()).data
         return Response(
             body,
             status=status.HTTP_202_ACCEPTED,
-            headers={"Location": location, "Retry-After": str(POLL_AFTER_SECONDS)},
+            headers={"Location": location, "Retry-After": str(POLL_AFTER_SECONDS), **headers},
         )
+
+    def _replay(self, document: Document, data: dict[str, str]) -> Response:
+        """Answer a retried POST with the job it created the first time."""
+        if (document.title, document.text) != (data["title"], data["text"]):
+            raise IdempotencyKeyReused()
+        return self._accepted(document.summary_job, **{"Idempotent-Replayed": "true"})
 
 
 class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

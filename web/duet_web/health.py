@@ -3,7 +3,12 @@
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -42,6 +47,7 @@ def _broker_ok() -> bool:
 )
 @api_view(["GET"])
 @authentication_classes([])
+@throttle_classes([])
 @permission_classes([])
 def health(request: Request) -> Response:
     """The only endpoint without a token: 200 when the database and broker answer, else 503."""

@@ -120,9 +120,23 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEVELOPMENT else []),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "EXCEPTION_HANDLER": "duet_web.errors.api_exception_handler",
+    # Counted in CACHES["default"]: Redis in any real deployment (see duet_web/checks.py).
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("DUET_THROTTLE_USER", default="600/min"),
+        "submit": env.str("DUET_THROTTLE_SUBMIT", default="60/min"),
+    },
+    # Behind a reverse proxy, the number of proxies whose X-Forwarded-For to trust.
+    "NUM_PROXIES": env.int("DUET_NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
+    # Every operation also documents its error answers (401, 404, 429, 503...).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "duet_web.schema.document_error_responses",
+    ],
     "TITLE": "duet API",
     "DESCRIPTION": "Submit documents, poll their summary jobs.",
     "VERSION": "1",

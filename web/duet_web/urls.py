@@ -10,3 +10,8 @@ urlpatterns = [
     path("api/health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
+
+handler400 = "duet_web.errors.bad_request"
+handler403 = "duet_web.errors.permission_denied"
+handler404 = "duet_web.errors.not_found"
+handler500 = "duet_web.errors.server_error"

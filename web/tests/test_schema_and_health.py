@@ -13,6 +13,8 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path):
     schema = (tmp_path / "s.yml").read_text()
     assert "'202':" in schema
     assert "maxLength: 100000" in schema
+    for code in ("'401':", "'404':", "'413':", "'422':", "'429':", "'503':"):
+        assert code in schema
 
 
 def test_the_schema_needs_a_token(client, api):

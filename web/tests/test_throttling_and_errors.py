@@ -1,0 +1,60 @@
+"""Throttles count in the shared Redis cache; database outages are 503; errors are JSON."""
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError
+from documents.throttling import SubmitRateThrottle
+from duet_web.errors import api_exception_handler
+from rest_framework.throttling import UserRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+BODY = {"title": "t", "text": "Throttled text. It has two sentences."}
+
+
+@pytest.fixture
+def tight_limits(monkeypatch):
+    monkeypatch.setattr(SubmitRateThrottle, "THROTTLE_RATES", {"submit": "2/min", "user": "5/min"})
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"submit": "2/min", "user": "5/min"})
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_the_cache_is_the_shared_redis(tight_limits, api, user):
+    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    api.get("/api/documents/")
+    # The history sits in Redis, where every gunicorn worker and host reads it.
+    keys = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]).keys("*throttle_user*")
+    assert keys
+
+
+def test_submissions_are_throttled_with_retry_after(tight_limits, api, broker):
+    statuses = [api.post("/api/documents/", BODY, format="json").status_code for _ in range(3)]
+    assert statuses == [202, 202, 429]
+    response = api.post("/api/documents/", BODY, format="json")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_reads_have_their_own_wider_limit(tight_limits, api):
+    statuses = [api.get("/api/documents/").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+
+
+def test_health_is_never_throttled(tight_limits, client):
+    assert {client.get("/api/health/").status_code for _ in range(8)} == {200}
+
+
+def test_a_database_outage_is_a_503_with_retry_after():
+    response = api_exception_handler(OperationalError("server closed the connection"), {})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "server closed" not in response.data["detail"]
+
+
+def test_unknown_urls_answer_json(client):
+    response = client.get("/nope/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
