@@ -68,13 +68,16 @@ def poetry(*args: str, cwd: Path = REPO) -> str:
 
 
 def _stamp(service: str) -> str:
+    """What the venv was built from: the interpreter, the lock, and the Poetry metadata
+    (other pyproject tables, such as tool settings, do not need a rebuild)."""
+    import json
+    import tomllib
+
     digest = hashlib.sha256(sys.version.encode())
-    for path in (
-        REPO / service / "poetry.lock",
-        REPO / service / "pyproject.toml",
-        REPO / "shared_resource" / "pyproject.toml",
-    ):
-        digest.update(path.read_bytes())
+    digest.update((REPO / service / "poetry.lock").read_bytes())
+    for project in (REPO / service, REPO / "shared_resource"):
+        poetry_table = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]
+        digest.update(json.dumps(poetry_table, sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -122,7 +122,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "duet_web.errors.api_exception_handler",
     # Counted in CACHES["default"]: Redis in any real deployment (see duet_web/checks.py).
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["documents.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("DUET_THROTTLE_USER", default="600/min"),
         "submit": env.str("DUET_THROTTLE_SUBMIT", default="60/min"),

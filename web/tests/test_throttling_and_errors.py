@@ -5,9 +5,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
-from documents.throttling import SubmitRateThrottle
+from documents.throttling import SubmitRateThrottle, UserThrottle
 from duet_web.errors import api_exception_handler
-from rest_framework.throttling import UserRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +16,7 @@ BODY = {"title": "t", "text": "Throttled text. It has two sentences."}
 @pytest.fixture
 def tight_limits(monkeypatch):
     monkeypatch.setattr(SubmitRateThrottle, "THROTTLE_RATES", {"submit": "2/min", "user": "5/min"})
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"submit": "2/min", "user": "5/min"})
+    monkeypatch.setattr(UserThrottle, "THROTTLE_RATES", {"submit": "2/min", "user": "5/min"})
     cache.clear()
     yield
     cache.clear()
@@ -58,3 +57,12 @@ def test_unknown_urls_answer_json(client):
     response = client.get("/nope/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_an_unreachable_cache_serves_requests_unthrottled(tight_limits, api, monkeypatch, caplog):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(cache, "get", unreachable)
+    assert {api.get("/api/documents/").status_code for _ in range(7)} == {200}
+    assert "throttle cache unavailable (ConnectionError)" in caplog.text

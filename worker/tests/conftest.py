@@ -1,10 +1,9 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from harness.fake_llm import FakeOpenAI
 from shared_resource.models import Document, SummaryJob
 from summaries.providers import get_provider
-
-from .fake_openai import FakeOpenAI
 
 TEXT = (
     "The worker summarises documents. It reads them through the ORM. "

@@ -1,7 +1,10 @@
-"""A small OpenAI-compatible chat-completions server on loopback, for tests.
+"""A small OpenAI-compatible chat-completions server on loopback: the outside world's LLM.
 
-Each request takes the next scripted reply; the server records what it received. It speaks
-plain HTTP, so it tests the real client stack whatever HTTP library the SDK uses.
+Each request takes the next scripted reply (or the default); the server records what it
+received. It speaks plain HTTP, so it tests the real client stack whatever HTTP library the
+SDK uses. The worker's tests script it per request; the fault scenarios run it as a
+process (``python -m harness.fake_llm --port N --latency S``) in front of the workers.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,10 +52,12 @@ class Reply:
 
 
 class FakeOpenAI:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.replies: list[Reply] = []
         self.default = Reply()
         self.requests: list[dict[str, Any]] = []
+        #: Picks the reply for a request body when no scripted reply is left.
+        self.choose: Callable[[dict[str, Any]], Reply] = lambda payload: self.default
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,7 +71,7 @@ class FakeOpenAI:
                         "json": payload,
                     }
                 )
-                reply = fake.replies.pop(0) if fake.replies else fake.default
+                reply = fake.replies.pop(0) if fake.replies else fake.choose(payload)
                 time.sleep(reply.delay)
                 body = reply.body(payload.get("model", "fake-model"))
                 try:
@@ -82,7 +88,7 @@ class FakeOpenAI:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -97,3 +103,33 @@ class FakeOpenAI:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+#: Documents containing this marker never get an answer in time (a poison job).
+STALL_MARKER = "[[stall]]"
+
+
+def main() -> None:
+    """Serve until killed: every request answers after ``--latency`` seconds, except
+    documents containing STALL_MARKER, which stall for ``--stall`` seconds."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--stall", type=float, default=30.0)
+    args = parser.parse_args()
+    server = FakeOpenAI(args.port)
+    server.default = Reply(delay=args.latency)
+    stall = Reply(delay=args.stall)
+
+    def choose(payload: dict[str, Any]) -> Reply:
+        text = json.dumps(payload.get("messages", []))
+        return stall if STALL_MARKER in text else server.default
+
+    server.choose = choose
+    server.server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
