@@ -22,7 +22,10 @@ class Document(models.Model):
     created = models.DateTimeField(default=timezone.now, editable=False)
     # The client's Idempotency-Key for the POST that created it: a retry with the same key
     # gets this document's job back instead of a second job.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    # NULL, not "", means "no key", so the unique constraint ignores keyless documents.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=255, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created"]

@@ -20,13 +20,13 @@ from shared_resource.models import Document, SummaryJob
 
 from .idempotency import IdempotencyKeyReused, idempotency_key
 from .publish import publish_on_commit
-from .throttling import SubmitRateThrottle
 from .serializers import (
     DocumentCreateSerializer,
     DocumentDetailSerializer,
     DocumentSerializer,
     JobSerializer,
 )
+from .throttling import SubmitRateThrottle
 
 # Seconds a client should wait before its first poll (RFC 9110 Retry-After).
 POLL_AFTER_SECONDS = 1

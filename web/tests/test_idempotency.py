@@ -1,6 +1,7 @@
 """Idempotency-Key: a retried POST gets the original job back, never a second one."""
 
 import pytest
+
 from shared_resource.models import Document, SummaryJob
 
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
+
 from documents.throttling import SubmitRateThrottle, UserThrottle
 from duet_web.errors import api_exception_handler
 
