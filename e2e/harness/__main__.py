@@ -106,6 +106,15 @@ def cmd_test(args: argparse.Namespace) -> None:
     run_all(args.suite or None, tuple(args.pytest_args))
 
 
+def cmd_faults(args: argparse.Namespace) -> None:
+    from .faults import run_faults
+
+    prepare()
+    for service in venvs.SERVICES:
+        venvs.ensure_venv(service)
+    run_faults(args.scenario or None, args.scale)
+
+
 def cmd_lock(args: argparse.Namespace) -> None:
     """Refresh both locks with Poetry 1.8.5: plain, or the command in $DUET_POETRY (for
     a package mirror that needs a wrapper)."""
@@ -132,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
+    faults = commands.add_parser("faults", help="the fault scenarios, with figures")
+    faults.add_argument("scenario", nargs="*", help="only these scenarios (default: all)")
+    faults.add_argument(
+        "--scale", type=float, default=1.0, help="multiply job counts and the outage (0.1: quick)"
+    )
+    faults.set_defaults(func=cmd_faults)
     commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(func=cmd_lock)
     args = parser.parse_args(argv)
     try:

@@ -86,7 +86,8 @@ class Postgres:
                 )
             finally:
                 pwfile.unlink(missing_ok=True)
-        self.port = remembered_port(self.state, "postgres")
+        if not self.port:  # a restart keeps its port: every client's URL names it
+            self.port = remembered_port(self.state, "postgres")
         settings = {
             "port": str(self.port),
             "listen_addresses": "127.0.0.1",

@@ -177,11 +177,18 @@ class Stack:
             env=self.service_env("worker"),
             cwd=REPO / "worker",
         )
+        worker.env["DUET_WORKER_HEARTBEAT_FILE"] = str(self.heartbeat(index))
         offset = worker.log.stat().st_size if worker.log.exists() else 0
         worker.start()
         self.workers.append(worker)
         wait_for(lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90)
         return worker
+
+    def heartbeat(self, index: int) -> Path:
+        """The heartbeat file of worker node ``index`` (1-based)."""
+        run_dir = self.state / "run"
+        run_dir.mkdir(exist_ok=True)
+        return run_dir / f"worker{index}.heartbeat"
 
     @staticmethod
     def _worker_ready(worker: Process, offset: int) -> bool:

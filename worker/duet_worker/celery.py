@@ -7,9 +7,10 @@ exit with status 78 (EX_CONFIG) and a message naming the migrations.
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_worker.settings")
 
@@ -21,6 +22,40 @@ EXIT_SCHEMA_MISMATCH = 78
 app = Celery("duet_worker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Touches ``DUET_WORKER_HEARTBEAT_FILE`` every few seconds from the worker's event loop.
+
+    Liveness without the broker's remote control: ``celery inspect ping`` does not work on
+    SQS and restarts busy workers elsewhere (reference, behaviour 11). A stale file means
+    the main loop is stuck; ``duet-worker-health`` (and the image's health check) reads it.
+    """
+
+    requires = {"celery.worker.components:Timer"}
+    #: Seconds between touches; a file older than three intervals is unhealthy.
+    interval = 5.0
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        self.path = os.environ.get("DUET_WORKER_HEARTBEAT_FILE")
+        self.tref: Any = None
+
+    def start(self, worker: Any) -> None:
+        if self.path:
+            self.beat()
+            self.tref = worker.timer.call_repeatedly(self.interval, self.beat)
+
+    def stop(self, worker: Any) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+        if self.path:
+            Path(self.path).unlink(missing_ok=True)
+
+    def beat(self) -> None:
+        Path(self.path).touch()
+
+
+app.steps["worker"].add(Heartbeat)
 
 
 @signals.worker_init.connect

@@ -1,0 +1,417 @@
+"""``./dev faults``: the faults real deployments see, on real processes, with figures.
+
+Each scenario starts its own stack (PostgreSQL, Redis, gunicorn, two Celery worker nodes of
+two processes each, the sweeper) with the openai provider pointed at a loopback
+OpenAI-compatible server that answers after a small latency, so that work is in flight when
+the fault strikes. It prints
+
+    fault: <name> jobs=<n> succeeded=<n> failed=<n> lost=<n> duplicated=<n> seconds=<float>
+
+- lost: an accepted job not terminal within the deadline after the fault cleared;
+- duplicated: a job whose provider was called again after it had already succeeded, counted
+  from the worker's own records (``common_providercall``), not from logs.
+
+Timeouts are shortened (provider 2 s, lease 9 s, stale queued jobs re-published after 10 s)
+so that recovery paths run within seconds; the mechanisms are the production ones.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .fake_llm import STALL_MARKER
+from .stack import Stack, http_json
+from .system import (
+    REPO,
+    STATE,
+    HarnessError,
+    Process,
+    clean_env,
+    free_port,
+    port_open,
+    say,
+    wait_for,
+)
+
+MAX_ATTEMPTS = 3
+
+TEXT = (
+    "Reliability is a property of the whole system. Messages may be delivered twice. "
+    "Workers may die at any moment. Brokers and databases restart. "
+    "A job must still end exactly once, with its provider called once."
+)
+
+#: Worker settings for every scenario: short timeouts that still nest.
+WORKER_ENV = {
+    "DUET_PROVIDER": "openai",
+    "DUET_OPENAI_MODEL": "fault-model",
+    "DUET_PROVIDER_TIMEOUT": "2",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "5",
+    "CELERY_TASK_TIME_LIMIT": "7",
+    "DUET_LEASE_SECONDS": "9",
+    "DUET_RETRY_BACKOFF": "0.5",
+    "DUET_RETRY_BACKOFF_MAX": "2",
+    "DUET_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+}
+WEB_ENV = {
+    "DUET_SWEEP_STALE_SECONDS": "10",
+    "DUET_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+    "DUET_THROTTLE_USER": "1000000/min",
+    "DUET_THROTTLE_SUBMIT": "1000000/min",
+}
+
+
+@dataclass
+class Outcome:
+    name: str
+    jobs: int
+    succeeded: int
+    failed: int
+    lost: int
+    duplicated: int
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+    """Scenario-specific expectations that did not hold (5xx answers, crashed workers...)."""
+
+    def line(self) -> str:
+        return (
+            f"fault: {self.name} jobs={self.jobs} succeeded={self.succeeded} "
+            f"failed={self.failed} lost={self.lost} duplicated={self.duplicated} "
+            f"seconds={self.seconds:.1f}"
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and not self.problems
+
+
+class Run:
+    """One scenario's stack, fake LLM and HTTP clients."""
+
+    def __init__(self, name: str, latency: float = 0.05) -> None:
+        self.name = name
+        self.state = STATE / "faults" / name
+        shutil.rmtree(self.state, ignore_errors=True)
+        self.state.mkdir(parents=True)
+        self.llm_port = free_port()
+        api_key = self.state / "secrets" / "openai-api-key"
+        api_key.parent.mkdir(parents=True, exist_ok=True)
+        api_key.write_text(f"sk-fault-{uuid.uuid4().hex}")
+        api_key.chmod(0o600)
+        self.llm = Process(
+            "fake-llm",
+            [
+                sys.executable,
+                "-m",
+                "harness.fake_llm",
+                "--port",
+                str(self.llm_port),
+                "--latency",
+                str(latency),
+            ],
+            log=self.state / "logs" / "fake-llm.log",
+            env=clean_env({"PYTHONPATH": str(REPO / "e2e")}),
+        )
+        self.stack = Stack(
+            self.state,
+            sweep_interval=1.0,
+            web_env=WEB_ENV,
+            worker_env={
+                **WORKER_ENV,
+                "OPENAI_BASE_URL": f"http://127.0.0.1:{self.llm_port}/v1",
+                "OPENAI_API_KEY_FILE": str(api_key),
+            },
+        )
+        self.answers: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Run:
+        self.llm.start()
+        wait_for(lambda: port_open(self.llm_port), "the fake LLM", 20)
+        try:
+            self.stack.start()
+            self.stack.start_worker()  # a second node: at least two worker processes
+            self.token = self.stack.create_token("faults")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.stop()
+        self.llm.stop()
+
+    # -- load -----------------------------------------------------------------------------
+
+    def submit(self, count: int, text: str = TEXT, threads: int = 8) -> list[str]:
+        """POST ``count`` documents concurrently; return the ids of accepted jobs."""
+
+        def one(i: int) -> str | None:
+            status, _, body = http_json(
+                "POST",
+                f"{self.stack.base_url}/api/documents/",
+                self.token,
+                {"title": f"{self.name} {i}", "text": text},
+            )
+            with self._lock:
+                self.answers[status] = self.answers.get(status, 0) + 1
+            return body["id"] if status == 202 else None
+
+        with ThreadPoolExecutor(threads) as pool:
+            return [job for job in pool.map(one, range(count)) if job]
+
+    @contextmanager
+    def steady_load(self, per_second: float, text: str = TEXT) -> Iterator[list[str]]:
+        """Keep submitting in the background while the body runs; yields accepted ids."""
+        accepted: list[str] = []
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.is_set():
+                accepted.extend(self.submit(1, text, threads=1))
+                stop.wait(1 / per_second)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield accepted
+        finally:
+            stop.set()
+            thread.join()
+
+    def publish_again(self, job_ids: list[str]) -> None:
+        """Publish each job once more, exactly as the web and the sweeper do."""
+        ids = self.state / "republish.txt"
+        ids.write_text("\n".join(job_ids))
+        self.stack.manage(
+            "shell",
+            "-c",
+            "import uuid; from documents.publish import publish; "
+            f"ids = open('{ids}').read().split(); "
+            "assert all(publish(uuid.UUID(i)) for i in ids)",
+        )
+
+    def publish_raw(self, payloads: list[dict[str, object]]) -> None:
+        """Publish hand-made messages by task name (poison: bad ids and types)."""
+        self.stack.manage(
+            "shell",
+            "-c",
+            "import uuid; from duet_web.celery import app; "
+            "from shared_resource.contract import QUEUE, SUMMARISE_TASK; "
+            f"[app.send_task(SUMMARISE_TASK, kwargs=k, task_id=str(uuid.uuid4()), queue=QUEUE) "
+            f"for k in {payloads!r}]",
+        )
+
+    # -- observing ------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        rows = self.stack.sql("SELECT status, count(*) FROM common_summaryjob GROUP BY status")
+        return {status: int(n) for status, n in rows}
+
+    def terminal(self) -> int:
+        counts = self.counts()
+        return counts.get("succeeded", 0) + counts.get("failed", 0)
+
+    def wait_terminal(self, total: int, deadline: float) -> None:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end and self.terminal() < total:
+            time.sleep(0.5)
+
+    def duplicated(self) -> int:
+        """Jobs whose provider was called again after a call had already succeeded."""
+        [[count]] = self.stack.sql(
+            "SELECT count(DISTINCT ok.job_id) FROM common_providercall ok "
+            "JOIN common_providercall again ON again.job_id = ok.job_id AND again.id <> ok.id "
+            "WHERE ok.outcome = 'ok' AND (again.outcome = 'ok' OR again.started >= ok.finished)"
+        )
+        return int(count)
+
+    def secrets_in_logs(self) -> list[str]:
+        """Secret values (passwords, keys) found in any log file of the scenario."""
+        secrets = {
+            path.name: path.read_text().strip()
+            for path in (self.state / "secrets").iterdir()
+            if not path.name.endswith("-url") and "url-" not in path.name
+        }
+        found = []
+        for log in self.state.rglob("*.log"):
+            text = log.read_text(errors="replace")
+            found += [f"{name} in {log.name}" for name, value in secrets.items() if value in text]
+        return found
+
+    def outcome(self, started: float, expected_jobs: int | None = None) -> Outcome:
+        counts = self.counts()
+        jobs = sum(counts.values())
+        succeeded, failed = counts.get("succeeded", 0), counts.get("failed", 0)
+        problems = [f"secret leaked: {hit}" for hit in self.secrets_in_logs()]
+        server_errors = {s: n for s, n in self.answers.items() if s >= 500 and s != 503}
+        if server_errors:
+            problems.append(f"server errors: {server_errors}")
+        if expected_jobs is not None and jobs != expected_jobs:
+            problems.append(f"expected {expected_jobs} accepted jobs, found {jobs}")
+        return Outcome(
+            self.name,
+            jobs,
+            succeeded,
+            failed,
+            lost=jobs - succeeded - failed,
+            duplicated=self.duplicated(),
+            seconds=time.monotonic() - started,
+            problems=problems,
+        )
+
+
+def _wait_progress(run: Run, fraction: float, total: int, timeout: float = 120) -> None:
+    wait_for(
+        lambda: run.terminal() >= fraction * total,
+        f"{fraction:.0%} of {total} jobs to finish",
+        timeout,
+        0.1,
+    )
+
+
+# -- the scenarios ------------------------------------------------------------------------
+
+
+def worker_kill(scale: float) -> Outcome:
+    """kill -9 a whole worker node three times mid-run, starting a new one each time."""
+    total = int(1000 * scale)
+    with Run("worker-kill") as run:
+        started = time.monotonic()
+        submitter = threading.Thread(target=run.submit, args=(total,))
+        submitter.start()
+        for kill, fraction in enumerate((0.25, 0.5, 0.75)):
+            _wait_progress(run, fraction, total)
+            victim = [w for w in run.stack.workers if w.alive()][kill % 2]
+            victim.signal_group(signal.SIGKILL)
+            victim.popen.wait(10)
+            run.stack.start_worker()
+        submitter.join()
+        run.wait_terminal(total, deadline=90)
+        return run.outcome(started, expected_jobs=total)
+
+
+def broker_outage(scale: float) -> Outcome:
+    """Redis stopped while clients keep submitting; the API keeps answering 202."""
+    outage = max(5.0, 30 * scale)
+    with Run("broker-outage") as run:
+        started = time.monotonic()
+        with run.steady_load(per_second=10):
+            time.sleep(3)
+            run.stack.redis.stop()
+            time.sleep(outage)
+            run.stack.redis.start()
+            time.sleep(3)
+        accepted = sum(run.counts().values())
+        run.wait_terminal(accepted, deadline=90)
+        outcome = run.outcome(started)
+        rejected = {s: n for s, n in run.answers.items() if s != 202}
+        if rejected:
+            outcome.problems.append(f"not every submission got 202: {rejected}")
+        return outcome
+
+
+def db_restart(scale: float) -> Outcome:
+    """PostgreSQL restarted mid-run; nobody else is restarted."""
+    total = int(300 * scale)
+    with Run("db-restart") as run:
+        pids = {p.name: p.pid for p in run.stack.processes()}
+        started = time.monotonic()
+        accepted = run.submit(total)
+        with run.steady_load(per_second=10):
+            _wait_progress(run, 0.3, len(accepted))
+            run.stack.postgres.stop()
+            time.sleep(3)
+            run.stack.postgres.start()
+            time.sleep(3)
+        jobs = sum(run.counts().values())
+        run.wait_terminal(jobs, deadline=90)
+        outcome = run.outcome(started)
+        restarted = [
+            p.name for p in run.stack.processes() if not p.alive() or p.pid != pids[p.name]
+        ]
+        if restarted:
+            outcome.problems.append(f"processes died: {restarted}")
+        return outcome
+
+
+def poison(scale: float) -> Outcome:
+    """Unknown ids, wrong payload types and a provider that always times out."""
+    healthy_count, stalling_count = int(100 * scale), max(3, int(10 * scale))
+    with Run("poison") as run:
+        pids = {p.name: p.pid for p in run.stack.workers}
+        started = time.monotonic()
+        run.publish_raw(
+            [{"job_id": str(uuid.uuid4())} for _ in range(10)]
+            + [{"job_id": 42}, {"job_id": ["a"]}, {"job_id": None}, {"job_id": "not-a-uuid"}]
+        )
+        stalling = run.submit(stalling_count, text=f"{TEXT} {STALL_MARKER}")
+        healthy = run.submit(healthy_count)
+        run.wait_terminal(len(stalling) + len(healthy), deadline=120)
+        outcome = run.outcome(started, expected_jobs=stalling_count + healthy_count)
+        rows = run.stack.sql(
+            "SELECT count(*) FROM common_summaryjob j JOIN common_document d "
+            f"ON d.id = j.document_id WHERE d.text LIKE '%{STALL_MARKER}%' "
+            f"AND j.status = 'failed' AND j.attempts = {MAX_ATTEMPTS} "
+            f"AND j.error LIKE 'gave up after {MAX_ATTEMPTS} attempts%'"
+        )
+        if int(rows[0][0]) != stalling_count:
+            outcome.problems.append(f"only {rows[0][0]}/{stalling_count} stalled jobs failed")
+        if outcome.succeeded != healthy_count:
+            outcome.problems.append(f"healthy jobs: {outcome.succeeded}/{healthy_count}")
+        crashed = [w.name for w in run.stack.workers if not w.alive() or w.pid != pids[w.name]]
+        if crashed:
+            outcome.problems.append(f"workers crashed: {crashed}")
+        return outcome
+
+
+def duplicate_delivery(scale: float) -> Outcome:
+    """Every job published twice: each is summarised exactly once."""
+    total = int(200 * scale)
+    with Run("duplicate-delivery") as run:
+        started = time.monotonic()
+        accepted = run.submit(total)
+        run.publish_again(accepted)
+        run.wait_terminal(total, deadline=90)
+        outcome = run.outcome(started, expected_jobs=total)
+        [[calls]] = run.stack.sql("SELECT count(*) FROM common_providercall")
+        if int(calls) != total:
+            outcome.problems.append(f"{calls} provider calls for {total} jobs")
+        return outcome
+
+
+SCENARIOS: dict[str, Callable[[float], Outcome]] = {
+    "worker-kill": worker_kill,
+    "broker-outage": broker_outage,
+    "db-restart": db_restart,
+    "poison": poison,
+    "duplicate-delivery": duplicate_delivery,
+}
+
+
+def run_faults(names: list[str] | None = None, scale: float = 1.0) -> list[Outcome]:
+    outcomes = []
+    for name in names or list(SCENARIOS):
+        if name not in SCENARIOS:
+            raise HarnessError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        outcome = SCENARIOS[name](scale)
+        say(outcome.line())
+        for problem in outcome.problems:
+            say(f"  problem: {problem}")
+        outcomes.append(outcome)
+    say(
+        f"faults: scenarios={len(outcomes)} jobs={sum(o.jobs for o in outcomes)} "
+        f"lost={sum(o.lost for o in outcomes)} duplicated={sum(o.duplicated for o in outcomes)}"
+    )
+    if not all(o.ok for o in outcomes):
+        raise HarnessError("some fault scenarios did not hold")
+    return outcomes

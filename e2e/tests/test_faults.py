@@ -1,0 +1,18 @@
+"""The fault scenarios of ``./dev faults``, at a tenth of their size, with the same assertions:
+nothing lost, nothing run twice, no 5xx but 503, no crashed worker, no secret in any log."""
+
+import pytest
+
+from harness.faults import SCENARIOS
+
+SCALE = 0.1
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_the_scenario_holds(name):
+    outcome = SCENARIOS[name](SCALE)
+    print(outcome.line())
+    assert outcome.jobs > 0
+    assert outcome.lost == 0
+    assert outcome.duplicated == 0
+    assert outcome.problems == []
