@@ -1,0 +1,73 @@
+{
+  description = "duet: a Django REST web service and a Celery worker that share one Django app";
+
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+    # Unmaintained upstream, and known to break on newer nixpkgs (NIX_CURL_FLAGS), so it is
+    # pinned in flake.lock and follows our nixpkgs (../shared/reference/nix.md §1).
+    poetry2nix = {
+      url = "github:nix-community/poetry2nix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
+
+  # This file only wires folders to outputs, with numtide/blueprint's mapping done by hand:
+  # the file name is the output name (STYLE.md rule 1).
+  #
+  #   nix/packages/<name>.nix        packages.<system>.<name>  (+ checks.<system>.pkgs-<name>)
+  #   nix/devshells/<name>.nix       devShells.<system>.<name>
+  #   nix/checks/<name>.nix          checks.<system>.<name>
+  #   nix/formatter.nix              formatter.<system>
+  #   nix/modules/nixos/<name>.nix   nixosModules.<name>
+  #
+  # Per-system files are functions of { flake, inputs, system, pkgs }, like blueprint's; a
+  # check may return null to leave a system out (the VM test is x86_64-linux only). Helpers that
+  # are no output live in nix/lib/ and nix/modules/*.nix; nix/contract/ holds the offline
+  # stubs that ./dev test evaluates this flake against.
+  outputs =
+    { self, nixpkgs, ... }@inputs:
+    let
+      inherit (nixpkgs) lib;
+
+      systems = [
+        "x86_64-linux"
+        "aarch64-linux"
+      ];
+
+      # { <name> = <dir>/<name>.nix; } for every .nix file in dir.
+      filesIn =
+        dir:
+        lib.mapAttrs' (file: _: lib.nameValuePair (lib.removeSuffix ".nix" file) (dir + "/${file}")) (
+          lib.filterAttrs (file: type: type == "regular" && lib.hasSuffix ".nix" file) (
+            builtins.readDir dir
+          )
+        );
+
+      perSystemArgs = system: {
+        inherit inputs system;
+        flake = self;
+        pkgs = nixpkgs.legacyPackages.${system};
+      };
+
+      importEach = dir: system: lib.mapAttrs (_: file: import file (perSystemArgs system)) (filesIn dir);
+
+      eachSystem = f: lib.genAttrs systems f;
+    in
+    {
+      packages = eachSystem (importEach ./nix/packages);
+
+      devShells = eachSystem (importEach ./nix/devshells);
+
+      checks = eachSystem (
+        system:
+        lib.filterAttrs (_: check: check != null) (importEach ./nix/checks system)
+        // lib.mapAttrs' (name: package: lib.nameValuePair "pkgs-${name}" package) self.packages.${system}
+      );
+
+      formatter = eachSystem (system: import ./nix/formatter.nix (perSystemArgs system));
+
+      nixosModules = lib.mapAttrs (_: file: lib.modules.importApply file { flake = self; }) (
+        filesIn ./nix/modules/nixos
+      );
+    };
+}

@@ -1,0 +1,34 @@
+# The shared_resource suite in the worker environment (the compatibility matrix): the
+# installed shared-resource derivation with the worker lock's Django.
+args@{
+  flake,
+  system,
+  pkgs,
+  ...
+}:
+let
+  inherit (pkgs) lib;
+  duet = import ../lib/python.nix args;
+  shared = flake.packages.${system}.shared-resource;
+  root = ../../shared_resource;
+in
+import ../lib/pytest-check.nix { inherit pkgs; } {
+  name = "duet-shared-resource-in-worker";
+  environment = duet.environment "worker";
+  # The tests and their pytest settings, not the package: it must be imported from the
+  # store, where both environments find the same derivation.
+  src = lib.fileset.toSource {
+    inherit root;
+    fileset = lib.fileset.unions [
+      (root + "/pyproject.toml")
+      (root + "/tests")
+    ];
+  };
+  preCheck = ''
+    python - <<'PY'
+    import shared_resource
+    location = shared_resource.__file__
+    assert location.startswith("${shared}/"), f"shared_resource imported from {location}"
+    PY
+  '';
+}

@@ -1,0 +1,187 @@
+# duet's round trip on separate hosts, as deployed: PostgreSQL and Redis on `db`, gunicorn on
+# `web`, the Celery worker on `worker`, and `client` standing for everyone else. It runs the
+# same scenario program as the native e2e suite (e2e/scenario.py). x86_64-linux only: it
+# needs KVM to run in reasonable time.
+{
+  flake,
+  system,
+  pkgs,
+  ...
+}:
+if system != "x86_64-linux" then
+  null
+else
+  pkgs.testers.runNixOSTest (
+    { nodes, lib, ... }:
+    let
+      # Test-only secrets, in the store on purpose: only a test may do that (STYLE.md rule 6).
+      passwordFiles = lib.genAttrs [ "migrator" "web" "worker" ] (
+        role: pkgs.writeText "duet-${role}-db-password" "vm-${role}-password"
+      );
+      redisPassword = "vm-redis-password";
+      brokerEnv = pkgs.writeText "duet-broker.env" ''
+        CELERY_BROKER_URL=redis://:${redisPassword}@db:6379/0
+      '';
+
+      # web and worker reach the database and the broker on `db`, with passwords.
+      remoteServices = {
+        services.duet = {
+          database = {
+            host = "db";
+            inherit passwordFiles;
+          };
+          environmentFile = brokerEnv;
+        };
+      };
+
+      # The only hosts allowed to reach PostgreSQL and Redis (the seed's RDS inbound rules).
+      clients = map (node: node.networking.primaryIPAddress) [
+        nodes.web
+        nodes.worker
+      ];
+    in
+    {
+      name = "duet";
+
+      defaults = {
+        virtualisation.memorySize = 2048;
+      };
+
+      nodes = {
+        db = {
+          imports = [ flake.nixosModules.default ];
+          services.duet.database = {
+            createLocally = true;
+            inherit passwordFiles;
+          };
+          services.postgresql = {
+            enableTCPIP = true;
+            authentication = lib.concatMapStrings (address: ''
+              host duet duet_migrator,duet_web,duet_worker ${address}/32 scram-sha-256
+            '') clients;
+          };
+          services.redis.servers.duet = {
+            enable = true;
+            port = 6379;
+            bind = null;
+            requirePassFile = pkgs.writeText "duet-redis-password" redisPassword;
+          };
+          # Ports 5432 and 6379 stay closed to everyone else, `client` included.
+          networking.firewall.extraCommands = lib.concatMapStrings (address: ''
+            iptables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept
+            iptables -A nixos-fw -p tcp -s ${address} --dport 6379 -j nixos-fw-accept
+          '') clients;
+        };
+
+        web = {
+          imports = [
+            flake.nixosModules.web
+            remoteServices
+          ];
+          services.duet.web = {
+            enable = true;
+            address = "0.0.0.0";
+            openFirewall = true;
+            allowedHosts = [
+              "web"
+              "localhost"
+            ];
+          };
+        };
+
+        worker = {
+          imports = [
+            flake.nixosModules.worker
+            remoteServices
+          ];
+          services.duet.worker.enable = true;
+        };
+
+        client = {
+          environment.systemPackages = [ flake.packages.${system}.scenario ];
+        };
+      };
+
+      testScript = ''
+        def reachable(machine: Machine, host: str, port: int) -> bool:
+            status, _ = machine.execute(f"timeout 5 bash -c '</dev/tcp/{host}/{port}'")
+            return status == 0
+
+
+        def psql(query: str) -> str:
+            return db.succeed(f"runuser -u postgres -- psql -d duet -Atc \"{query}\"").strip()
+
+
+        # The web is held back so the worker meets an unmigrated database first.
+        db.start()
+        worker.start()
+        client.start()
+        db.wait_for_unit("duet-db-setup.service")
+        db.wait_for_open_port(5432)
+        db.wait_for_open_port(6379)
+
+        with subtest("The worker refuses a database that is behind its migrations"):
+            # Guards the schema guard and RestartPreventExitStatus: exit 78, then no restart loop.
+            worker.wait_until_succeeds(
+                "test \"$(systemctl show -P ExecMainStatus duet-worker.service)\" = 78"
+            )
+            worker.succeed("systemctl is-failed duet-worker.service")
+
+        web.start()
+
+        with subtest("The web migrates as the migrator before it serves"):
+            web.wait_for_unit("duet-migrate.service")
+            web.wait_for_unit("duet-web.service")
+            web.wait_for_open_port(8000)
+            t.assertEqual(
+                psql("SELECT tableowner FROM pg_tables WHERE tablename = 'common_summaryjob'"),
+                "duet_migrator",
+            )
+            web.succeed("curl --fail --silent http://localhost:8000/api/health/")
+
+        with subtest("The worker starts once the schema matches"):
+            worker.succeed("systemctl restart duet-worker.service")
+            worker.wait_for_unit("duet-worker.service")
+            worker.wait_until_succeeds("journalctl -u duet-worker.service | grep -q ' ready.'")
+
+        with subtest("PostgreSQL and Redis answer web and worker only"):
+            for machine in (web, worker):
+                t.assertTrue(reachable(machine, "db", 5432), f"{machine.name} cannot reach PostgreSQL")
+                t.assertTrue(reachable(machine, "db", 6379), f"{machine.name} cannot reach Redis")
+            t.assertFalse(reachable(client, "db", 5432), "PostgreSQL is open to client")
+            t.assertFalse(reachable(client, "db", 6379), "Redis is open to client")
+            t.assertTrue(reachable(client, "web", 8000), "the API is closed to client")
+
+        with subtest("A document sent from outside is summarised by the worker"):
+            token = web.succeed("duet-manage create_api_user vm").strip()
+            other = web.succeed("duet-manage create_api_user vm-other").strip()
+            output = client.succeed(
+                "duet-scenario --base-url http://web:8000"
+                f" --token {token} --other-token {other} --timeout 180"
+            )
+            last = output.strip().splitlines()[-1]
+            t.assertRegex(last, r"^roundtrip: ok job=\S+ status=succeeded seconds=")
+            job = last.split("job=")[1].split()[0]
+            t.assertEqual(psql(f"SELECT status FROM common_summaryjob WHERE id = '{job}'"), "succeeded")
+            # The worker's own record of the call, and its log of the task (the job id).
+            t.assertEqual(
+                psql(f"SELECT provider FROM common_providercall WHERE job_id = '{job}'"),
+                "extractive",
+            )
+            worker.succeed(f"journalctl -u duet-worker.service | grep -q {job}")
+
+        with subtest("The sweeper runs on its timer"):
+            web.wait_for_unit("duet-sweep.timer")
+            web.succeed("systemctl start duet-sweep.service")
+
+        with subtest("Every duet unit runs hardened"):
+            for machine, units in (
+                (db, ["duet-db-setup"]),
+                (web, ["duet-migrate", "duet-web", "duet-sweep", "duet-web-secret-key"]),
+                (worker, ["duet-worker"]),
+            ):
+                for unit in units:
+                    machine.log(machine.succeed(f"systemd-analyze security {unit}.service"))
+      '';
+    }
+  )

@@ -1,0 +1,289 @@
+# The stock NixOS options duet's modules and VM test set or read, declared with their 25.05
+# types and defaults so that a misspelt or non-existent option is an error, as in NixOS.
+# Checked against (F, nix-api.md §5): nixos/lib/systemd-unit-options.nix,
+# nixos/modules/config/users-groups.nix, config/system-path.nix, services/networking/
+# firewall{,-iptables}.nix, services/databases/{postgresql,redis}.nix,
+# virtualisation/qemu-vm.nix, and nixos/lib/testing/network.nix for the test network.
+# serviceConfig is free-form there (unitOption); here its keys are also checked against the
+# systemd.exec/service/unit directives duet uses, a stricter check than NixOS makes.
+{ pkgs }:
+{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+
+  opt =
+    type: default:
+    mkOption {
+      inherit type default;
+      description = "stub";
+    };
+  optNoDefault =
+    type:
+    mkOption {
+      inherit type;
+      description = "stub";
+    };
+
+  # systemd.exec(5), systemd.service(5), systemd.kill(5), systemd.resource-control(5).
+  serviceDirectives = [
+    "AccuracySec"
+    "AmbientCapabilities"
+    "CapabilityBoundingSet"
+    "DevicePolicy"
+    "DynamicUser"
+    "Environment"
+    "EnvironmentFile"
+    "ExecReload"
+    "ExecStart"
+    "ExecStartPost"
+    "ExecStartPre"
+    "ExecStop"
+    "Group"
+    "IPAddressAllow"
+    "IPAddressDeny"
+    "KillMode"
+    "KillSignal"
+    "LimitNOFILE"
+    "LoadCredential"
+    "LockPersonality"
+    "MemoryDenyWriteExecute"
+    "NoNewPrivileges"
+    "PrivateDevices"
+    "PrivateMounts"
+    "PrivateNetwork"
+    "PrivateTmp"
+    "PrivateUsers"
+    "ProcSubset"
+    "ProtectClock"
+    "ProtectControlGroups"
+    "ProtectHome"
+    "ProtectHostname"
+    "ProtectKernelLogs"
+    "ProtectKernelModules"
+    "ProtectKernelTunables"
+    "ProtectProc"
+    "ProtectSystem"
+    "ReadOnlyPaths"
+    "ReadWritePaths"
+    "RemainAfterExit"
+    "RemoveIPC"
+    "Restart"
+    "RestartPreventExitStatus"
+    "RestartSec"
+    "RestrictAddressFamilies"
+    "RestrictNamespaces"
+    "RestrictRealtime"
+    "RestrictSUIDSGID"
+    "RuntimeDirectory"
+    "RuntimeDirectoryMode"
+    "StateDirectory"
+    "StateDirectoryMode"
+    "SupplementaryGroups"
+    "SyslogIdentifier"
+    "SystemCallArchitectures"
+    "SystemCallErrorNumber"
+    "SystemCallFilter"
+    "TimeoutStartSec"
+    "TimeoutStopSec"
+    "Type"
+    "UMask"
+    "User"
+    "WorkingDirectory"
+  ];
+  timerDirectives = [
+    "AccuracySec"
+    "OnActiveSec"
+    "OnBootSec"
+    "OnCalendar"
+    "OnUnitActiveSec"
+    "Persistent"
+    "RandomizedDelaySec"
+    "Unit"
+  ];
+
+  # systemd-unit-options.nix: unitOption merges lists by concatenation, scalars by equality.
+  unitOption = lib.mkOptionType {
+    name = "systemd option";
+    check = x: builtins.isString x || builtins.isBool x || builtins.isInt x || builtins.isList x || builtins.isPath x || lib.isDerivation x;
+    merge =
+      loc: defs:
+      if builtins.any (def: builtins.isList def.value) defs then
+        builtins.concatMap (def: lib.toList def.value) defs
+      else
+        lib.mergeEqualOption loc defs;
+  };
+  directives =
+    allowedKeys:
+    lib.mkOptionType {
+        name = "systemd directives";
+        description = "systemd directives (${builtins.concatStringsSep ", " allowedKeys})";
+        check =
+          x:
+          builtins.isAttrs x
+          && builtins.all (
+            key:
+            builtins.elem key allowedKeys
+            || throw "contract: `${key}' is not a systemd directive duet is known to use (nix/contract/nixpkgs/nixos/options.nix)"
+          ) (builtins.attrNames x);
+      merge = (types.attrsOf unitOption).merge;
+    };
+
+  unitOptions = {
+    enable = opt types.bool true;
+    description = opt types.str "";
+    documentation = opt (types.listOf types.str) [ ];
+    wantedBy = opt (types.listOf types.str) [ ];
+    requiredBy = opt (types.listOf types.str) [ ];
+    requires = opt (types.listOf types.str) [ ];
+    wants = opt (types.listOf types.str) [ ];
+    after = opt (types.listOf types.str) [ ];
+    before = opt (types.listOf types.str) [ ];
+    bindsTo = opt (types.listOf types.str) [ ];
+    partOf = opt (types.listOf types.str) [ ];
+    conflicts = opt (types.listOf types.str) [ ];
+    unitConfig = opt (types.attrsOf unitOption) { };
+    restartTriggers = opt (types.listOf types.unspecified) [ ];
+    startLimitBurst = opt (types.nullOr types.int) null;
+    startLimitIntervalSec = opt (types.nullOr types.int) null;
+  };
+
+  serviceOptions = unitOptions // {
+    environment = opt (types.attrsOf (
+      types.nullOr (
+        types.oneOf [
+          types.str
+          types.path
+          types.package
+        ]
+      )
+    )) { };
+    path = opt (types.listOf (types.oneOf [ types.package types.str ])) [ ];
+    serviceConfig = opt (directives serviceDirectives) { };
+    script = opt types.lines "";
+    scriptArgs = opt types.str "";
+    preStart = opt types.lines "";
+    postStart = opt types.lines "";
+    preStop = opt types.lines "";
+    postStop = opt types.lines "";
+    reload = opt types.lines "";
+    restartIfChanged = opt types.bool true;
+    reloadIfChanged = opt types.bool false;
+    stopIfChanged = opt types.bool true;
+    startAt = opt (types.either types.str (types.listOf types.str)) [ ];
+  };
+
+  redisServer = types.submodule (
+    { name, config, ... }:
+    {
+      options = {
+        enable = opt types.bool false;
+        user = opt types.str (if name == "" then "redis" else "redis-${name}");
+        group = opt types.str config.user;
+        port = opt types.port (if name == "" then 6379 else 0);
+        openFirewall = opt types.bool false;
+        extraParams = opt (types.listOf types.str) [ ];
+        bind = opt (types.nullOr types.str) "127.0.0.1";
+        unixSocket = opt (types.nullOr types.path) "/run/redis-${name}/redis.sock";
+        unixSocketPerm = opt types.int 660;
+        logLevel = opt types.str "notice";
+        databases = opt types.int 16;
+        maxclients = opt types.int 10000;
+        save = opt (types.listOf (types.listOf types.int)) [ ];
+        requirePass = opt (types.nullOr types.str) null;
+        requirePassFile = opt (types.nullOr types.path) null;
+        appendOnly = opt types.bool false;
+        settings = opt (types.attrsOf types.unspecified) { };
+      };
+    }
+  );
+in
+{
+  options = {
+    assertions = opt (types.listOf types.unspecified) [ ];
+    warnings = opt (types.listOf types.str) [ ];
+
+    system.stateVersion = opt types.str "25.05";
+
+    environment.systemPackages = opt (types.listOf types.package) [ ];
+
+    users.users = opt (types.attrsOf (
+      types.submodule {
+        options = {
+          isSystemUser = opt types.bool false;
+          isNormalUser = opt types.bool false;
+          group = opt types.str "";
+          extraGroups = opt (types.listOf types.str) [ ];
+          description = opt types.str "";
+          home = opt types.path "/var/empty";
+          createHome = opt types.bool false;
+          uid = opt (types.nullOr types.int) null;
+          shell = opt (types.nullOr (types.either types.package types.path)) null;
+        };
+      }
+    )) { };
+    users.groups = opt (types.attrsOf (
+      types.submodule {
+        options = {
+          gid = opt (types.nullOr types.int) null;
+          members = opt (types.listOf types.str) [ ];
+        };
+      }
+    )) { };
+
+    networking = {
+      hostName = opt types.str "nixos";
+      primaryIPAddress = opt types.str "";
+      firewall = {
+        enable = opt types.bool true;
+        allowedTCPPorts = opt (types.listOf types.port) [ ];
+        allowedUDPPorts = opt (types.listOf types.port) [ ];
+        allowPing = opt types.bool true;
+        rejectPackets = opt types.bool false;
+        trustedInterfaces = opt (types.listOf types.str) [ ];
+        extraCommands = opt types.lines "";
+        extraStopCommands = opt types.lines "";
+      };
+    };
+
+    systemd = {
+      package = opt types.package pkgs.systemd;
+      services = opt (types.attrsOf (types.submodule { options = serviceOptions; })) { };
+      timers = opt (types.attrsOf (
+        types.submodule {
+          options = unitOptions // {
+            timerConfig = opt (directives timerDirectives) { };
+          };
+        }
+      )) { };
+    };
+
+    services.postgresql = {
+      enable = opt types.bool false;
+      enableJIT = opt types.bool false;
+      # 25.05: 16 for system.stateVersion >= 24.11.
+      package = opt types.package pkgs.postgresql_16;
+      enableTCPIP = opt types.bool false;
+      authentication = opt types.lines "";
+      identMap = opt types.lines "";
+      initdbArgs = opt (types.listOf types.str) [ ];
+      initialScript = opt (types.nullOr types.path) null;
+      ensureDatabases = opt (types.listOf types.str) [ ];
+      ensureUsers = opt (types.listOf types.unspecified) [ ];
+      settings = opt (types.attrsOf types.unspecified) { };
+      dataDir = opt types.path "/var/lib/postgresql/16";
+    };
+
+    services.redis = {
+      package = opt types.package pkgs.redis;
+      vmOverCommit = opt types.bool true;
+      servers = opt (types.attrsOf redisServer) { };
+    };
+
+    virtualisation = {
+      memorySize = opt types.ints.positive 1024;
+      diskSize = opt types.ints.positive 1024;
+      cores = opt types.ints.positive 1;
+      vlans = opt (types.listOf types.ints.unsigned) [ 1 ];
+    };
+  };
+}

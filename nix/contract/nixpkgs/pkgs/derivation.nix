@@ -1,0 +1,182 @@
+# stdenv.mkDerivation, reduced: the attributes it takes are checked against an allow-list
+# (the real one has `...` and turns a misspelt attribute into an environment variable, so
+# this is stricter on purpose), `env` is checked as pkgs/stdenv/generic/make-derivation.nix
+# checks it, and the result is a real derivation with __structuredAttrs, so evaluating its
+# drvPath forces every attribute, inputs included. passthru and meta are kept out of the
+# derivation, as in make-derivation.nix.
+{ lib, system }:
+let
+  # pkgs/stdenv/generic/make-derivation.nix and setup.sh: the attributes and phase
+  # variables duet has a reason to set. Extend only with names read in those files.
+  allowed = [
+    "__structuredAttrs"
+    "allowSubstitutes"
+    "buildCommand"
+    "buildInputs"
+    "buildPhase"
+    "checkInputs"
+    "checkPhase"
+    "configurePhase"
+    "depsBuildBuild"
+    "depsBuildTarget"
+    "depsHostHost"
+    "depsTargetTarget"
+    "doCheck"
+    "doInstallCheck"
+    "dontBuild"
+    "dontConfigure"
+    "dontFixup"
+    "dontInstall"
+    "dontPatch"
+    "dontPatchELF"
+    "dontPatchShebangs"
+    "dontStrip"
+    "dontUnpack"
+    "enableParallelBuilding"
+    "env"
+    "fixupPhase"
+    "installCheckInputs"
+    "installCheckPhase"
+    "installPhase"
+    "meta"
+    "name"
+    "nativeBuildInputs"
+    "nativeCheckInputs"
+    "nativeInstallCheckInputs"
+    "outputs"
+    "passAsFile"
+    "passthru"
+    "patches"
+    "pname"
+    "postBuild"
+    "postCheck"
+    "postConfigure"
+    "postFixup"
+    "postInstall"
+    "postInstallCheck"
+    "postPatch"
+    "postUnpack"
+    "preBuild"
+    "preCheck"
+    "preConfigure"
+    "preFixup"
+    "preInstall"
+    "preInstallCheck"
+    "prePatch"
+    "preUnpack"
+    "preferLocalBuild"
+    "propagatedBuildInputs"
+    "propagatedNativeBuildInputs"
+    "requiredSystemFeatures"
+    "setupHook"
+    "shellHook"
+    "sourceRoot"
+    "src"
+    "srcs"
+    "strictDeps"
+    "unpackPhase"
+    "version"
+  ];
+
+  # lib/meta.nix and pkgs/stdenv/generic/check-meta.nix: the meta attributes that exist.
+  allowedMeta = [
+    "broken"
+    "changelog"
+    "description"
+    "downloadPage"
+    "homepage"
+    "license"
+    "longDescription"
+    "mainProgram"
+    "maintainers"
+    "platforms"
+    "position"
+    "teams"
+  ];
+
+  checkNames =
+    what: allowedNames: attrs:
+    let
+      # `contract*` attributes are the stubs' own (what they record for the drvPath).
+      unknown = builtins.filter (
+        name: !(builtins.elem name allowedNames) && builtins.substring 0 8 name != "contract"
+      ) (builtins.attrNames attrs);
+    in
+    unknown == [ ]
+    || throw "contract: ${what} got attribute `${builtins.head unknown}', which the pinned function does not read (allowed: ${builtins.concatStringsSep " " allowedNames})";
+
+  checkEnv =
+    name: env:
+    builtins.all (
+      key:
+      let
+        value = env.${key};
+      in
+      (builtins.isString value || builtins.isBool value || builtins.isInt value || lib.isDerivation value)
+      || throw "contract: ${name}: env.${key} is a ${builtins.typeOf value}; the `env` attribute set can only contain derivation, string, boolean or integer attributes (make-derivation.nix)"
+    ) (builtins.attrNames env);
+
+  # A real derivation from checked attributes. `extraAllowed` lets builders built on top
+  # of mkDerivation (buildPythonPackage, mkShell, ...) add the names they read.
+  make =
+    {
+      what,
+      extraAllowed ? [ ],
+    }:
+    attrs:
+    let
+      name =
+        attrs.name or (
+          if attrs ? pname && attrs ? version then
+            "${attrs.pname}-${attrs.version}"
+          else
+            throw "contract: ${what} needs `name` or `pname` and `version`"
+        );
+      env = attrs.env or { };
+      clashes = builtins.filter (key: attrs ? ${key}) (builtins.attrNames env);
+      meta = attrs.meta or { };
+      outputs = attrs.outputs or [ "out" ];
+      drvAttrs =
+        removeAttrs attrs [
+          "passthru"
+          "meta"
+          "env"
+        ]
+        // {
+          inherit name system outputs;
+          builder = "/bin/sh";
+          args = [
+            "-c"
+            "echo contract stub: evaluated, never built; exit 1"
+          ];
+          __structuredAttrs = true;
+          # Forced as strings: a function or a missing input anywhere here is an error.
+          contractEnv = env;
+          contractMeta = builtins.toJSON (removeAttrs meta [ "position" ]);
+        };
+      drv = derivation drvAttrs;
+      withOutputs =
+        drv
+        // {
+          inherit meta;
+          passthru = attrs.passthru or { };
+          overrideAttrs =
+            f:
+            make { inherit what extraAllowed; } (
+              attrs // (if builtins.isFunction f then f attrs else f)
+            );
+        }
+        // (attrs.passthru or { });
+    in
+    assert checkNames what (allowed ++ extraAllowed) attrs;
+    assert checkNames "${what} meta" allowedMeta meta;
+    assert checkEnv what env;
+    assert
+      clashes == [ ]
+      || throw "contract: ${what}: `${builtins.head clashes}' is both an attribute and in `env' (make-derivation.nix refuses that)";
+    withOutputs;
+in
+{
+  inherit make allowed checkNames;
+  mkDerivation = make { what = "stdenv.mkDerivation"; };
+}

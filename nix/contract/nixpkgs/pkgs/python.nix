@@ -1,0 +1,219 @@
+# CPython 3.12 and its package set, reduced. Checked against (F, nix-api.md §2)
+# pkgs/development/interpreters/python/{mk-python-derivation,wrapper,with-packages,
+# cpython/default,python-packages-base}.nix:
+#   - buildPythonPackage has `...`; every other attribute goes to mkDerivation, so the
+#     names below are the named arguments plus those the python hooks read;
+#   - `pyproject` and `format` exclude each other; 25.05 falls back to "setuptools" when
+#     neither is set (silently): here that is an error;
+#   - python.override has no `...`; python.buildEnv.override has no `...`;
+#   - overriding packageOverrides does not change the interpreter's store path.
+{
+  lib,
+  mkDerivation,
+  make,
+}:
+let
+  # mk-python-derivation.nix's named arguments (F)...
+  namedArguments = [
+    "build-system"
+    "buildInputs"
+    "catchConflicts"
+    "checkInputs"
+    "dependencies"
+    "disabled"
+    "doCheck"
+    "dontUsePipInstall"
+    "dontWrapPythonPrograms"
+    "format"
+    "makeWrapperArgs"
+    "meta"
+    "nativeBuildInputs"
+    "nativeCheckInputs"
+    "optional-dependencies"
+    "outputs"
+    "permitUserSite"
+    "propagatedBuildInputs"
+    "pyproject"
+    "pythonPath"
+    "removeBinBytecode"
+    "stdenv"
+    "strictDeps"
+  ];
+  # ...and what its hooks read from the derivation (pythonImportsCheckHook,
+  # pythonRuntimeDepsCheckHook, pytestCheckHook, pythonRelaxDepsHook, ...).
+  hookAttributes = [
+    "disabledTestPaths"
+    "disabledTests"
+    "dontCheckRuntimeDeps"
+    "dontUsePytestCheck"
+    "dontUsePythonImportsCheck"
+    "pytestFlags"
+    "pytestFlagsArray"
+    "pythonImportsCheck"
+    "pythonNamespaces"
+    "pythonRelaxDeps"
+    "pythonRemoveDeps"
+  ];
+  # What poetry2nix's own builders pass (mk-poetry-dep.nix, default.nix mkPoetryApplication
+  # at ce2369db): they reach buildPythonPackage too.
+  poetry2nixAttributes = [
+    "checkGroups"
+    "extras"
+    "groups"
+    "namePrefix"
+    "pos"
+    "python"
+  ];
+
+  interpreter = mkDerivation {
+    pname = "python3";
+    version = "3.12.10";
+    meta.mainProgram = "python3.12";
+  };
+
+  mkPython =
+    packageOverrides:
+    let
+      py = interpreter // {
+        pythonVersion = "3.12";
+        sitePackages = "lib/python3.12/site-packages";
+        executable = "python3.12";
+        interpreter = "${interpreter}/bin/python3.12";
+        isPy3k = true;
+        isPy27 = false;
+        pkgs = lib.fix (lib.extends packageOverrides basePackages);
+
+        # cpython/default.nix: the callPackage arguments, no `...` (only the ones that
+        # matter here are listed; any other name is an error, as it is there).
+        override =
+          {
+            packageOverrides ? (_final: _prev: { }),
+            self ? null,
+            enableOptimizations ? false,
+            enableLTO ? false,
+            reproducibleBuild ? false,
+          }:
+          assert builtins.isFunction packageOverrides;
+          assert builtins.isFunction (packageOverrides { });
+          mkPython packageOverrides;
+
+        buildEnv = lib.makeOverridable (
+          {
+            extraLibs ? [ ],
+            extraOutputsToInstall ? [ ],
+            postBuild ? "",
+            ignoreCollisions ? false,
+            permitUserSite ? false,
+            makeWrapperArgs ? [ ],
+          }:
+          let
+            modules = requiredPythonModules extraLibs;
+          in
+          mkDerivation {
+            name = "python3-3.12.10-env";
+            nativeBuildInputs = modules;
+            postBuild = postBuild;
+          }
+          // {
+            env = throw "contract: python env .env (a shell) is not stubbed";
+          }
+        ) { };
+
+        withPackages = f: py.buildEnv.override { extraLibs = f py.pkgs; };
+      };
+
+      hasPythonModule = drv: drv ? pythonModule && drv.pythonModule == py;
+
+      # python-packages-base.nix: a module's Python dependencies, transitively.
+      requiredPythonModules =
+        drvs:
+        let
+          modules = builtins.filter hasPythonModule drvs;
+        in
+        lib.unique (modules ++ builtins.concatLists (builtins.catAttrs "requiredPythonModules" modules));
+
+      buildPythonPackage =
+        {
+          pyproject ? null,
+          format ? null,
+          ...
+        }@attrs:
+        let
+          what = "buildPythonPackage ${attrs.pname or attrs.name or "?"}";
+          format' =
+            if pyproject != null then
+              (if pyproject then "pyproject" else "other")
+            else if format != null then
+              format
+            else
+              throw "contract: ${what}: set `pyproject = true` (25.05 silently falls back to setuptools, 25.11 throws)";
+          propagated =
+            (attrs.dependencies or [ ])
+            ++ (attrs.propagatedBuildInputs or [ ])
+            ++ (attrs.pythonPath or [ ]);
+          result =
+            make
+              {
+                what = what;
+                extraAllowed = namedArguments ++ hookAttributes ++ poetry2nixAttributes;
+              }
+              (
+                attrs
+                // {
+                  name = "python3.12-${attrs.pname}-${attrs.version}";
+                  format = format';
+                  pyproject = null;
+                  outputs = (attrs.outputs or [ "out" ]) ++ [ "dist" ];
+                  nativeBuildInputs = (attrs.nativeBuildInputs or [ ]) ++ (attrs.build-system or [ ]);
+                  propagatedBuildInputs = propagated;
+                  doInstallCheck = attrs.doCheck or true;
+                  doCheck = false;
+                  python = interpreter;
+                  passthru = (attrs.passthru or { }) // {
+                    pythonModule = py;
+                    requiredPythonModules = requiredPythonModules propagated ++ [ result ];
+                    overridePythonAttrs =
+                      f:
+                      buildPythonPackage (
+                        attrs // (if builtins.isFunction f then f attrs else f)
+                      );
+                  }
+                  // lib.optionalAttrs (!((attrs.passthru or { }) ? override)) {
+                    override = throw "contract: ${what}.override is not stubbed; use overridePythonAttrs";
+                  };
+                }
+              );
+        in
+        assert
+          !(pyproject != null && format != null)
+          || throw "contract: ${what}: `pyproject` and `format` exclude each other (mk-python-derivation.nix asserts it)";
+        result;
+
+      # The nixpkgs packages poetry2nix falls back to when a lock lacks them (build systems).
+      nixpkgsPackage =
+        pname: version:
+        buildPythonPackage {
+          inherit pname version;
+          pyproject = true;
+        };
+
+      basePackages = final: {
+        python = py;
+        inherit buildPythonPackage hasPythonModule requiredPythonModules;
+        buildPythonApplication = buildPythonPackage;
+        toPythonModule = drv: drv // { pythonModule = py; };
+        callPackage = throw "contract: python.pkgs.callPackage is not stubbed";
+        # Build systems as in 25.05.
+        poetry-core = nixpkgsPackage "poetry-core" "2.1.3";
+        setuptools = nixpkgsPackage "setuptools" "80.9.0";
+        wheel = nixpkgsPackage "wheel" "0.45.1";
+        pip = nixpkgsPackage "pip" "25.0.1";
+        hatchling = nixpkgsPackage "hatchling" "1.27.0";
+        flit-core = nixpkgsPackage "flit-core" "3.12.0";
+      };
+    in
+    py;
+in
+{
+  python312 = mkPython (_final: _prev: { });
+}

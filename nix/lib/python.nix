@@ -1,0 +1,83 @@
+# The Python side shared by packages, dev shells and checks: one interpreter, one
+# shared_resource derivation, and the poetry2nix overrides both services' package sets use.
+# Not an output (flake.nix maps only the folders it names).
+{
+  flake,
+  inputs,
+  system,
+  pkgs,
+}:
+let
+  inherit (pkgs) lib;
+
+  # nixpkgs' python312: the interpreter of both package sets and of shared-resource, so the
+  # one shared-resource store path is valid in both (DESIGN.md, "The Nix layer").
+  python = pkgs.python312;
+
+  poetry2nix = inputs.poetry2nix.lib.mkPoetry2Nix { inherit pkgs; };
+
+  # `extend`, not `overrides.withDefaults`: the defaults apply first and these win
+  # (poetry2nix default.nix, mkDefaultPoetryOverrides). Names are PEP 503-normalized and
+  # must be packages of the lock they apply to (./dev test checks that offline).
+  overrides = poetry2nix.defaultPoetryOverrides.extend (
+    final: prev: {
+      # The one prebuilt derivation instead of poetry2nix's per-set build of the path
+      # dependency, so both closures hold the same store path.
+      shared-resource = flake.packages.${system}.shared-resource;
+
+      # Only an sdist on Linux. Since 25.05 `postgresql` no longer ships pg_config, which
+      # setup.py calls (rl-2505 release notes); build against libpq like nixpkgs'
+      # psycopg2cffi does.
+      psycopg2 = prev.psycopg2.overridePythonAttrs (old: {
+        nativeBuildInputs = (old.nativeBuildInputs or [ ]) ++ [ pkgs.libpq.pg_config ];
+        buildInputs = (old.buildInputs or [ ]) ++ [ pkgs.libpq ];
+      });
+    }
+  );
+
+  projectArgs = service: {
+    # A path literal inside the flake, never filtered: poetry2nix resolves the lock's
+    # `../shared_resource` against it (pwd defaults to projectDir).
+    projectDir = ../.. + "/${service}";
+    inherit python overrides;
+    # Every locked package but psycopg2 and shared-resource has a wheel for CPython 3.12 on
+    # x86_64 and aarch64 Linux. Wheels avoid the sdist builds that break with poetry2nix's
+    # frozen override tables: Rust crates (rpds-py, pydantic-core, jiter, ruff) and build
+    # backends newer than April 2025.
+    preferWheels = true;
+  };
+in
+{
+  inherit python poetry2nix overrides;
+
+  # The service as an application: its console scripts, with the main dependency group.
+  application =
+    {
+      service,
+      src,
+      mainProgram,
+    }:
+    poetry2nix.mkPoetryApplication (
+      projectArgs service
+      // {
+        inherit src;
+        # Tests run in checks (nix/checks), against an environment with the dev group.
+        checkGroups = [ ];
+        doCheck = false;
+        meta.mainProgram = mainProgram;
+      }
+    );
+
+  # The service's locked environment with its dev group (pytest, ruff): dev shells and checks.
+  environment =
+    service:
+    poetry2nix.mkPoetryEnv (
+      projectArgs service
+      // {
+        groups = [
+          "main"
+          "dev"
+        ];
+      }
+    );
+}

@@ -1,0 +1,288 @@
+# services.duet.web: the API (duet-web.service), the one unit that migrates
+# (duet-migrate.service), the sweeper (duet-sweep.timer) and the duet-manage wrapper.
+# Modelled on nixpkgs' pretix and paperless modules (STYLE.md §1).
+{ flake }:
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  cfg = config.services.duet;
+  webCfg = cfg.web;
+  units = import ../units.nix { inherit config lib pkgs; };
+
+  secretKeyPath =
+    if webCfg.secretKeyFile != null then webCfg.secretKeyFile else "/var/lib/duet-web/django-secret-key";
+
+  # Everything the web side's processes share; `role` picks the database role.
+  env =
+    role:
+    units.environment role (
+      webCfg.settings
+      // {
+        DJANGO_ALLOWED_HOSTS = lib.concatStringsSep "," webCfg.allowedHosts;
+        DJANGO_STATIC_ROOT = "${webCfg.staticFiles}";
+      }
+    );
+  credentials =
+    role:
+    units.credentials role (
+      {
+        DJANGO_SECRET_KEY = secretKeyPath;
+      }
+      // webCfg.credentials
+    );
+
+  commonServiceConfig = units.hardening // {
+    User = "duet-web";
+    Group = "duet";
+    EnvironmentFile = units.environmentFiles;
+    RuntimeDirectoryMode = "0700";
+    SupplementaryGroups = units.brokerGroups;
+  };
+
+  # Runs one management command with the web's user, environment and credentials, in a
+  # transient unit with the same hardening (run it as root).
+  manage = pkgs.writeShellApplication {
+    name = "duet-manage";
+    runtimeInputs = [ config.systemd.package ];
+    text = ''
+      if [ -t 0 ] && [ -t 1 ]; then io=--pty; else io=--pipe; fi
+      exec systemd-run --quiet --collect --wait "$io" --service-type=exec \
+        --unit="duet-manage-$$" --property=RuntimeDirectory="duet-manage-$$" \
+        ${
+          lib.escapeShellArgs (
+            lib.mapAttrsToList (name: value: "--setenv=${name}=${value}") (env "web")
+            ++ map (line: "--property=LoadCredential=${line}") (credentials "web")
+            ++ map (file: "--property=EnvironmentFile=${file}") units.environmentFiles
+            ++ lib.concatLists (
+              lib.mapAttrsToList (
+                name: value:
+                map (item: "--property=${name}=${toString item}") (lib.toList value)
+              ) (builtins.removeAttrs commonServiceConfig [ "EnvironmentFile" ])
+            )
+          )
+        } \
+        -- ${lib.getExe units.launcher} ${webCfg.package}/bin/duet-manage "$@"
+    '';
+  };
+in
+{
+  # Imported once however it is reached (nixosModules.web and nixosModules.default).
+  key = "duet/nixosModules/web";
+
+  imports = [ ../common.nix ];
+
+  options.services.duet.web = {
+    enable = lib.mkEnableOption "duet's web service (the DRF API), its migrations and sweeper";
+
+    package = lib.mkOption {
+      type = lib.types.package;
+      default = flake.packages.${pkgs.stdenv.hostPlatform.system}.web;
+      defaultText = lib.literalExpression "duet.packages.\${system}.web";
+      description = "The web application (console scripts `duet-web` and `duet-manage`).";
+    };
+
+    staticFiles = lib.mkOption {
+      type = lib.types.package;
+      default = flake.packages.${pkgs.stdenv.hostPlatform.system}.web-static;
+      defaultText = lib.literalExpression "duet.packages.\${system}.web-static";
+      description = "Static files collected from {option}`services.duet.web.package` at build time.";
+    };
+
+    address = lib.mkOption {
+      type = lib.types.str;
+      default = "127.0.0.1";
+      example = "0.0.0.0";
+      description = "The address gunicorn binds to; put a TLS proxy in front of it.";
+    };
+
+    port = lib.mkOption {
+      type = lib.types.port;
+      default = 8000;
+      description = "The port gunicorn listens on.";
+    };
+
+    openFirewall = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "Open {option}`services.duet.web.port` in the firewall.";
+    };
+
+    workers = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 2;
+      description = "Gunicorn worker processes (`WEB_CONCURRENCY`).";
+    };
+
+    allowedHosts = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      example = [ "duet.example.org" ];
+      description = "Host names the API answers to (`DJANGO_ALLOWED_HOSTS`).";
+    };
+
+    secretKeyFile = lib.mkOption {
+      type = lib.types.nullOr lib.types.path;
+      default = null;
+      example = "/run/secrets/duet-django-secret-key";
+      description = ''
+        A file holding Django's secret key, passed with LoadCredential. `null`: one is
+        generated on first start in /var/lib/duet-web (unit `duet-web-secret-key`).
+      '';
+    };
+
+    credentials = lib.mkOption {
+      type = lib.types.attrsOf lib.types.path;
+      default = { };
+      example = {
+        CACHE_URL = "/run/secrets/duet-cache-url";
+      };
+      description = ''
+        Files passed with LoadCredential to every web-side process, each as `<NAME>_FILE`
+        (any variable of README.md's table may come from a file).
+      '';
+    };
+
+    settings = lib.mkOption {
+      type = lib.types.attrsOf (
+        lib.types.nullOr (
+          lib.types.oneOf [
+            lib.types.bool
+            lib.types.int
+            lib.types.str
+          ]
+        )
+      );
+      default = { };
+      example = {
+        DUET_SWEEP_STALE_SECONDS = 300;
+        DUET_MAX_TEXT_CHARS = 200000;
+      };
+      description = "Environment of the web-side processes only, on top of {option}`services.duet.settings`.";
+    };
+
+    extraArgs = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ ];
+      example = [
+        "--timeout"
+        "60"
+      ];
+      apply = lib.escapeShellArgs;
+      description = "Extra arguments to gunicorn.";
+    };
+  };
+
+  options.services.duet.sweep.onCalendar = lib.mkOption {
+    type = lib.types.nullOr lib.types.str;
+    default = "minutely";
+    example = "*:0/5";
+    description = ''
+      When `duet-sweep` re-publishes queued jobs nobody picked up (the broker was down at
+      commit) and reclaims jobs whose worker was lost (systemd.time(7)). `null` disables it.
+    '';
+  };
+
+  config = lib.mkIf webCfg.enable {
+    users.users.duet-web = {
+      isSystemUser = true;
+      group = "duet";
+      description = "duet web service";
+    };
+
+    environment.systemPackages = [ manage ];
+
+    networking.firewall.allowedTCPPorts = lib.optional webCfg.openFirewall webCfg.port;
+
+    systemd.services.duet-web-secret-key = lib.mkIf (webCfg.secretKeyFile == null) {
+      description = "duet: generate Django's secret key on first start";
+      serviceConfig = units.hardening // {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        User = "duet-web";
+        Group = "duet";
+        StateDirectory = "duet-web";
+        StateDirectoryMode = "0700";
+      };
+      script = ''
+        key="$STATE_DIRECTORY/django-secret-key"
+        if [ ! -s "$key" ]; then
+          head -c 48 /dev/urandom | base64 --wrap=0 >"$key.new"
+          mv "$key.new" "$key"
+        fi
+      '';
+    };
+
+    # The only unit that migrates, as the migrator role. NixOS restarts it when the package
+    # changes (its script names the package), and the web and sweeper, which require it,
+    # restart after it: the web never serves a schema it was not built for.
+    systemd.services.duet-migrate = {
+      description = "duet: migrate the database";
+      wantedBy = [ "multi-user.target" ];
+      requires = units.databaseUnits ++ lib.optional (webCfg.secretKeyFile == null) "duet-web-secret-key.service";
+      after = [ "network-online.target" ] ++ units.databaseUnits ++ lib.optional (webCfg.secretKeyFile == null) "duet-web-secret-key.service";
+      wants = [ "network-online.target" ];
+      environment = env "migrator" // {
+        # migrate grants the worker role its tables (shared_resource/grants.py).
+        DUET_WORKER_DB_ROLE = cfg.database.roles.worker;
+      };
+      serviceConfig = commonServiceConfig // {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        RuntimeDirectory = "duet-migrate";
+        LoadCredential = credentials "migrator";
+        ExecStart = "${lib.getExe units.launcher} ${webCfg.package}/bin/duet-manage migrate --noinput";
+        # Long migrations must not be killed half-way (pretix allows 15 min too).
+        TimeoutStartSec = "15min";
+      };
+    };
+
+    systemd.services.duet-web = {
+      description = "duet: web service (gunicorn)";
+      wantedBy = [ "multi-user.target" ];
+      requires = [ "duet-migrate.service" ];
+      after = [
+        "duet-migrate.service"
+        "network-online.target"
+      ]
+      ++ units.brokerUnits;
+      wants = [ "network-online.target" ];
+      environment = env "web" // {
+        DUET_WEB_BIND = "${webCfg.address}:${toString webCfg.port}";
+        WEB_CONCURRENCY = toString webCfg.workers;
+      };
+      serviceConfig = commonServiceConfig // {
+        Type = "exec";
+        RuntimeDirectory = "duet-web";
+        LoadCredential = credentials "web";
+        ExecStart = "${lib.getExe units.launcher} ${lib.getExe webCfg.package} ${webCfg.extraArgs}";
+        Restart = "on-failure";
+        RestartSec = "5s";
+      };
+    };
+
+    systemd.services.duet-sweep = {
+      description = "duet: re-publish stale jobs (sweep_jobs)";
+      requires = [ "duet-migrate.service" ];
+      after = [ "duet-migrate.service" ] ++ units.brokerUnits;
+      environment = env "web";
+      serviceConfig = commonServiceConfig // {
+        Type = "oneshot";
+        RuntimeDirectory = "duet-sweep";
+        LoadCredential = credentials "web";
+        ExecStart = "${lib.getExe units.launcher} ${webCfg.package}/bin/duet-manage sweep_jobs";
+      };
+    };
+
+    systemd.timers.duet-sweep = lib.mkIf (cfg.sweep.onCalendar != null) {
+      description = "duet: sweep stale jobs";
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnCalendar = cfg.sweep.onCalendar;
+        AccuracySec = "5s";
+      };
+    };
+  };
+}

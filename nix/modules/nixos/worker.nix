@@ -1,0 +1,154 @@
+# services.duet.worker: the Celery worker (duet-worker.service), DML-only on the database.
+{ flake }:
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  cfg = config.services.duet;
+  workerCfg = cfg.worker;
+  units = import ../units.nix { inherit config lib pkgs; };
+
+  # The worker's own exit status for a database behind or ahead of its migrations
+  # (duet_worker/celery.py, sysexits EX_CONFIG).
+  schemaMismatch = 78;
+in
+{
+  # Imported once however it is reached (nixosModules.worker and nixosModules.default).
+  key = "duet/nixosModules/worker";
+
+  imports = [ ../common.nix ];
+
+  options.services.duet.worker = {
+    enable = lib.mkEnableOption "duet's Celery worker";
+
+    package = lib.mkOption {
+      type = lib.types.package;
+      default = flake.packages.${pkgs.stdenv.hostPlatform.system}.worker;
+      defaultText = lib.literalExpression "duet.packages.\${system}.worker";
+      description = "The worker application (console script `duet-worker`).";
+    };
+
+    concurrency = lib.mkOption {
+      type = lib.types.ints.positive;
+      default = 2;
+      example = 8;
+      description = "Celery pool processes.";
+    };
+
+    provider = lib.mkOption {
+      type = lib.types.enum [
+        "extractive"
+        "openai"
+      ];
+      default = "extractive";
+      example = "openai";
+      description = ''
+        The summary provider (`DUET_PROVIDER`): `extractive` runs locally; `openai` calls any
+        OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp), see
+        {option}`services.duet.worker.settings` and {option}`services.duet.worker.openaiApiKeyFile`.
+      '';
+    };
+
+    openaiApiKeyFile = lib.mkOption {
+      type = lib.types.nullOr lib.types.path;
+      default = null;
+      example = "/run/secrets/openai-api-key";
+      description = "A file holding `OPENAI_API_KEY`, passed with LoadCredential.";
+    };
+
+    credentials = lib.mkOption {
+      type = lib.types.attrsOf lib.types.path;
+      default = { };
+      example = {
+        CELERY_BROKER_URL = "/run/secrets/duet-broker-url";
+      };
+      description = "Files passed with LoadCredential to the worker, each as `<NAME>_FILE`.";
+    };
+
+    settings = lib.mkOption {
+      type = lib.types.attrsOf (
+        lib.types.nullOr (
+          lib.types.oneOf [
+            lib.types.bool
+            lib.types.int
+            lib.types.str
+          ]
+        )
+      );
+      default = { };
+      example = {
+        OPENAI_BASE_URL = "http://llm.internal:8000/v1";
+        DUET_OPENAI_MODEL = "qwen2.5-7b-instruct";
+        DUET_PROVIDER_TIMEOUT = 120;
+      };
+      description = "Environment of the worker only, on top of {option}`services.duet.settings`.";
+    };
+
+    extraArgs = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ ];
+      example = [
+        "--max-tasks-per-child"
+        "1000"
+      ];
+      apply = lib.escapeShellArgs;
+      description = "Extra arguments to `celery worker`.";
+    };
+  };
+
+  config = lib.mkIf workerCfg.enable {
+    users.users.duet-worker = {
+      isSystemUser = true;
+      group = "duet";
+      description = "duet worker";
+    };
+
+    systemd.services.duet-worker = {
+      description = "duet: Celery worker";
+      wantedBy = [ "multi-user.target" ];
+      # On the web's host, start after its migrations; elsewhere the schema guard below
+      # decides. After alone, no Requires: the unit may live on another host.
+      after = [
+        "duet-migrate.service"
+        "network-online.target"
+      ]
+      ++ units.databaseUnits
+      ++ units.brokerUnits;
+      wants = [ "network-online.target" ];
+      environment = units.environment "worker" (
+        workerCfg.settings
+        // {
+          DUET_PROVIDER = workerCfg.provider;
+        }
+      );
+      serviceConfig = units.hardening // {
+        Type = "exec";
+        User = "duet-worker";
+        Group = "duet";
+        SupplementaryGroups = units.brokerGroups;
+        EnvironmentFile = units.environmentFiles;
+        RuntimeDirectory = "duet-worker";
+        RuntimeDirectoryMode = "0700";
+        LoadCredential = units.credentials "worker" (
+          lib.optionalAttrs (workerCfg.openaiApiKeyFile != null) {
+            OPENAI_API_KEY = workerCfg.openaiApiKeyFile;
+          }
+          // workerCfg.credentials
+        );
+        ExecStart = "${lib.getExe units.launcher} ${lib.getExe workerCfg.package} --loglevel INFO --concurrency ${toString workerCfg.concurrency} ${workerCfg.extraArgs}";
+        # Restart on crashes and lost connections, but not on a schema mismatch: restarting
+        # cannot fix it. Run the web's migrations (or deploy the matching release), then
+        # `systemctl restart duet-worker`.
+        Restart = "on-failure";
+        RestartSec = "10s";
+        RestartPreventExitStatus = schemaMismatch;
+        # Celery finishes running tasks on SIGTERM (warm shutdown), bounded by the soft
+        # shutdown timeout in its settings.
+        TimeoutStopSec = "5min";
+      };
+    };
+  };
+}
