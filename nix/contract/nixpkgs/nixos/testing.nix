@@ -105,32 +105,9 @@ let
   testScriptString =
     if builtins.isFunction cfg.testScript then cfg.testScript { inherit nodes; } else cfg.testScript;
 
-  # STYLE.md rule 4: every services.duet option documented.
-  undocumented =
-    prefix: tree:
-    builtins.concatLists (
-      lib.mapAttrsToList (
-        name: value:
-        if value._type or null == "option" then
-          lib.optional (
-            !(value ? type)
-            || !(value ? description)
-            || value.description == null
-            || !(value ? example || value ? default)
-          ) "${prefix}.${name}"
-        else if builtins.isAttrs value then
-          undocumented "${prefix}.${name}" value
-        else
-          [ ]
-      ) tree
-    );
-  undocumentedIn =
-    node:
-    if node.options ? services && node.options.services ? duet then
-      undocumented "services.duet" node.options.services.duet
-    else
-      [ ];
-  missingDocs = lib.unique (builtins.concatMap (name: undocumentedIn evaluated.${name}) nodeNames);
+  missingDocs = lib.unique (
+    builtins.concatMap (name: import ./option-docs.nix { inherit lib; } evaluated.${name}) nodeNames
+  );
 
   # Everything a node defines, as JSON: units, users, firewall, services.
   nodeJSON = name: builtins.toJSON evaluated.${name}.contractDefinedConfig;

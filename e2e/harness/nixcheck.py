@@ -1,0 +1,679 @@
+"""``nix-offline``: everything about the flake that can be checked where Nix cannot build.
+
+Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never builds. So:
+
+1. every ``.nix`` file parses (``nix-instantiate --parse``);
+2. contract evaluation: with nixpkgs and poetry2nix replaced by the stubs in ``nix/contract``
+   (``--override-input``), every output the flake must have is evaluated for both systems
+   down to its ``drvPath``; the NixOS modules are evaluated on their own against the stub
+   option tree. The stubs reject argument and option names the pinned sources do not
+   accept, and check what they can (override shapes, lock membership, paths);
+3. the VM test's ``testScript`` passes pyflakes and mypy as the NixOS test driver applies
+   them, against the typed driver stub in ``nix/contract/test-driver``;
+4. ``flake.lock`` holds the pinned revisions, its graph is complete and matches the inputs
+   ``flake.nix`` declares, and ``nix flake metadata --offline --no-update-lock-file``
+   accepts it.
+
+It works on a snapshot of the tree (tracked and untracked files, not ignored ones) in a
+temporary folder, so a flake with uncommitted files is checked as it is, and so that the
+tests can check mutated copies. It ends with one line:
+
+    nix-offline: files=<n> parsed=<n> outputs=<m> evaluated=<m>
+
+Nothing here builds or runs a derivation, an image or a VM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .system import REPO, STATE, HarnessError
+
+SYSTEMS = ("x86_64-linux", "aarch64-linux")
+
+#: The outputs issue 3 asks for, per kind. Anything else the flake has is evaluated too.
+REQUIRED = {
+    "packages": ("shared-resource", "web", "worker", "web-image", "worker-image", "default"),
+    "devShells": ("web", "worker", "default"),
+    "checks": (
+        "web-tests",
+        "worker-tests",
+        "shared-resource-in-web",
+        "shared-resource-in-worker",
+        "shared-resource-one-path",
+        "formatting",
+    ),
+    "nixosModules": ("web", "worker", "default"),
+}
+#: Checks that exist on one system only.
+SYSTEM_ONLY = {"vm": "x86_64-linux"}
+
+#: flake.lock, as issue 3 pins it: the two direct inputs, and every node poetry2nix's own
+#: inputs need, with the values of poetry2nix's flake.lock at ce2369db.
+GITHUB = "github"
+PINS = {
+    "nixpkgs": {
+        "locked": {
+            "lastModified": 1767313136,
+            "narHash": "sha256-16KkgfdYqjaeRGBaYsNrhPRRENs0qzkQVUooNHtoy2w=",
+            "owner": "NixOS",
+            "repo": "nixpkgs",
+            "rev": "ac62194c3917d5f474c1a844b6fd6da2db95077d",
+            "type": GITHUB,
+        },
+        "original": {"owner": "NixOS", "ref": "nixos-25.05", "repo": "nixpkgs", "type": GITHUB},
+    },
+    "poetry2nix": {
+        "locked": {
+            "lastModified": 1743690424,
+            "narHash": "sha256-cX98bUuKuihOaRp8dNV1Mq7u6/CQZWTPth2IJPATBXc=",
+            "owner": "nix-community",
+            "repo": "poetry2nix",
+            "rev": "ce2369db77f45688172384bbeb962bc6c2ea6f94",
+            "type": GITHUB,
+        },
+        "original": {"owner": "nix-community", "repo": "poetry2nix", "type": GITHUB},
+    },
+    "poetry2nix/flake-utils": {
+        "locked": {
+            "lastModified": 1726560853,
+            "narHash": "sha256-X6rJYSESBVr3hBoH0WbKE5KvhPU5bloyZ2L4K60/fPQ=",
+            "owner": "numtide",
+            "repo": "flake-utils",
+            "rev": "c1dfcf08411b08f6b8615f7d8971a2bfa81d5e8a",
+            "type": GITHUB,
+        },
+        "original": {"owner": "numtide", "repo": "flake-utils", "type": GITHUB},
+    },
+    "poetry2nix/nix-github-actions": {
+        "locked": {
+            "lastModified": 1729742964,
+            "narHash": "sha256-B4mzTcQ0FZHdpeWcpDYPERtyjJd/NIuaQ9+BV1h+MpA=",
+            "owner": "nix-community",
+            "repo": "nix-github-actions",
+            "rev": "e04df33f62cdcf93d73e9a04142464753a16db67",
+            "type": GITHUB,
+        },
+        "original": {"owner": "nix-community", "repo": "nix-github-actions", "type": GITHUB},
+    },
+    "poetry2nix/treefmt-nix": {
+        "locked": {
+            "lastModified": 1730120726,
+            "narHash": "sha256-LqHYIxMrl/1p3/kvm2ir925tZ8DkI0KA10djk8wecSk=",
+            "owner": "numtide",
+            "repo": "treefmt-nix",
+            "rev": "9ef337e492a5555d8e17a51c911ff1f02635be15",
+            "type": GITHUB,
+        },
+        "original": {"owner": "numtide", "repo": "treefmt-nix", "type": GITHUB},
+    },
+}
+_SYSTEMS_PIN = {
+    "locked": {
+        "lastModified": 1681028828,
+        "narHash": "sha256-Vy1rq5AaRuLzOxct8nz4T6wlgyUR7zLU309k9mBC768=",
+        "owner": "nix-systems",
+        "repo": "default",
+        "rev": "da67096a3b9bf56a91d16901293e51ba5b49a27e",
+        "type": GITHUB,
+    },
+    "original": {"owner": "nix-systems", "repo": "default", "type": GITHUB},
+}
+PINS["poetry2nix/systems"] = _SYSTEMS_PIN
+PINS["poetry2nix/flake-utils/systems"] = _SYSTEMS_PIN
+
+#: Each input's own inputs, by input path: a node, or the follows Nix writes (a list,
+#: absolute from the root flake). The follows of poetry2nix's own inputs stay relative to
+#: poetry2nix, ["poetry2nix", "nixpkgs"]; Nix 2.8 accepts ["nixpkgs"] there too, which
+#: would silently mean something else, so this check is the only one that catches it.
+GRAPH = {
+    "": {"nixpkgs": "nixpkgs", "poetry2nix": "poetry2nix"},
+    "nixpkgs": {},
+    "poetry2nix": {
+        "flake-utils": "poetry2nix/flake-utils",
+        "nix-github-actions": "poetry2nix/nix-github-actions",
+        "nixpkgs": ["nixpkgs"],
+        "systems": "poetry2nix/systems",
+        "treefmt-nix": "poetry2nix/treefmt-nix",
+    },
+    "poetry2nix/flake-utils": {"systems": "poetry2nix/flake-utils/systems"},
+    "poetry2nix/flake-utils/systems": {},
+    "poetry2nix/nix-github-actions": {"nixpkgs": ["poetry2nix", "nixpkgs"]},
+    "poetry2nix/systems": {},
+    "poetry2nix/treefmt-nix": {"nixpkgs": ["poetry2nix", "nixpkgs"]},
+}
+
+DRIVER_STUB = Path("nix/contract/test-driver")
+VM_CHECK = "checks.x86_64-linux.vm"
+
+
+class NixCheckError(HarnessError):
+    """The flake failed one of the offline checks."""
+
+
+@dataclass
+class Report:
+    files: int = 0
+    parsed: int = 0
+    outputs: list[str] = field(default_factory=list)
+    evaluated: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"nix-offline: files={self.files} parsed={self.parsed} "
+            f"outputs={len(self.outputs)} evaluated={len(self.evaluated)}"
+        )
+
+
+class Nix:
+    """Nix 2.8, offline, in a private store under ``store_root`` (no /nix needed)."""
+
+    def __init__(self, store_root: Path) -> None:
+        self.store_root = store_root
+        store_root.mkdir(parents=True, exist_ok=True)
+        self.common = [
+            "--extra-experimental-features",
+            "nix-command flakes",
+            "--store",
+            f"local?root={store_root}",
+            "--offline",
+        ]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # No user configuration, registries or substituters: the same run everywhere.
+        env.update(
+            NIX_CONFIG="substituters =\nflake-registry =\nwarn-dirty = false",
+            NIX_USER_CONF_FILES="",
+            HOME=str(self.store_root.parent / "home"),
+            XDG_CACHE_HOME=str(self.store_root.parent / "cache"),
+        )
+        return env
+
+    def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [args[0], *self.common, *args[1:]],
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            cwd=cwd,
+        )
+
+    def instantiate(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["nix-instantiate", "--store", f"local?root={self.store_root}", *args],
+            capture_output=True,
+            text=True,
+            env=self.env(),
+        )
+
+
+def error_text(result: subprocess.CompletedProcess[str]) -> str:
+    """The error lines of a failed Nix call, without the lock-file chatter."""
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if line.strip()
+        and not line.startswith(("• ", "  → ", "    '", "warning: "))
+        and "Updated input" not in line
+        and "Removed input" not in line
+        and "Added input" not in line
+    ]
+    return "\n".join(lines[-25:]) or f"exit {result.returncode}"
+
+
+# --- the snapshot ---------------------------------------------------------------------------
+
+
+def source_files(repo: Path) -> list[str]:
+    """The tree as a flake would see it once committed: tracked and untracked files that
+    git does not ignore (every file, outside git)."""
+    if (repo / ".git").exists():
+        out = subprocess.run(
+            ["git", "-C", str(repo), "ls-files", "-z", "-co", "--exclude-standard"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        names = [name for name in out.decode().split("\0") if name]
+        return [name for name in names if (repo / name).is_file()]
+    skip = {".git", ".state", "__pycache__", ".ruff_cache", ".pytest_cache"}
+    return [
+        str(path.relative_to(repo))
+        for path in repo.rglob("*")
+        if path.is_file() and not skip & set(path.relative_to(repo).parts)
+    ]
+
+
+def snapshot(repo: Path, target: Path) -> Path:
+    for name in source_files(repo):
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(repo / name, destination)
+    return target
+
+
+# --- 1. parse --------------------------------------------------------------------------------
+
+
+def parse_all(nix: Nix, tree: Path, report: Report) -> None:
+    files = sorted(tree.rglob("*.nix"))
+    report.files = len(files)
+    for path in files:
+        result = nix.instantiate("--parse", str(path))
+        if result.returncode == 0:
+            report.parsed += 1
+        else:
+            report.problems.append(
+                f"{path.relative_to(tree)} does not parse:\n{error_text(result)}"
+            )
+
+
+# --- 2. contract evaluation ---------------------------------------------------------------
+
+
+def flake_ref(tree: Path) -> str:
+    return f"path:{tree}"
+
+
+def overrides(tree: Path) -> list[str]:
+    contract = tree / "nix" / "contract"
+    return [
+        "--no-write-lock-file",
+        "--no-eval-cache",
+        "--override-input",
+        "nixpkgs",
+        f"path:{contract / 'nixpkgs'}",
+        "--override-input",
+        "poetry2nix",
+        f"path:{contract / 'poetry2nix'}",
+    ]
+
+
+def nix_eval(nix: Nix, tree: Path, attribute: str, apply: str, *extra: str) -> object:
+    result = nix.run(
+        "nix",
+        "eval",
+        "--json",
+        *extra,
+        *overrides(tree),
+        f"{flake_ref(tree)}#{attribute}",
+        "--apply",
+        apply,
+    )
+    if result.returncode != 0:
+        raise NixCheckError(error_text(result))
+    return json.loads(result.stdout)
+
+
+def expected_outputs(names: dict[str, dict[str, list[str]]]) -> list[str]:
+    """Every output path the flake has (per system), plus the required ones it lacks."""
+    wanted = set()
+    for kind, per_system in names.items():
+        for system, outputs in per_system.items():
+            wanted.update(f"{kind}.{system}.{output}" for output in outputs)
+    for kind, required in REQUIRED.items():
+        if kind == "nixosModules":
+            continue
+        for system in SYSTEMS:
+            wanted.update(f"{kind}.{system}.{output}" for output in required)
+    for check, system in SYSTEM_ONLY.items():
+        wanted.add(f"checks.{system}.{check}")
+    for system in SYSTEMS:
+        wanted.add(f"formatter.{system}")
+    return sorted(wanted)
+
+
+def evaluate_outputs(nix: Nix, tree: Path, report: Report) -> None:
+    names: dict[str, dict[str, list[str]]] = {}
+    for kind in ("packages", "devShells", "checks"):
+        try:
+            listing = nix_eval(nix, tree, kind, "builtins.mapAttrs (_: builtins.attrNames)")
+        except NixCheckError as exc:
+            report.problems.append(f"{kind}: cannot list the outputs:\n{exc}")
+            listing = {}
+        assert isinstance(listing, dict)
+        names[kind] = {system: listing.get(system, []) for system in SYSTEMS}
+        unknown = sorted(set(listing) - set(SYSTEMS))
+        if unknown:
+            report.problems.append(f"{kind}: unexpected systems {unknown}")
+    try:
+        modules = nix_eval(nix, tree, "nixosModules", "builtins.attrNames")
+    except NixCheckError as exc:
+        report.problems.append(f"nixosModules: cannot list the modules:\n{exc}")
+        modules = []
+    assert isinstance(modules, list)
+    for system, only in SYSTEM_ONLY.items():
+        for other in SYSTEMS:
+            if other != only and system in names["checks"].get(other, []):
+                report.problems.append(f"checks.{other}.{system} exists; it is {only} only")
+
+    report.outputs = expected_outputs(names) + [
+        f"nixosModules.{module}" for module in sorted(set(modules) | set(REQUIRED["nixosModules"]))
+    ]
+
+    for kind in ("packages", "devShells", "checks"):
+        for system in SYSTEMS:
+            present = names[kind][system]
+            forced = force_many(
+                nix, tree, f"{kind}.{system}", present, report, prefix=f"{kind}.{system}"
+            )
+            report.evaluated.extend(forced)
+    for system in SYSTEMS:
+        try:
+            nix_eval(nix, tree, f"formatter.{system}", "f: f.drvPath")
+            report.evaluated.append(f"formatter.{system}")
+        except NixCheckError as exc:
+            report.problems.append(f"formatter.{system}:\n{exc}")
+
+    contract = tree / "nix" / "contract"
+    try:
+        hashes = nix_eval(
+            nix,
+            tree,
+            "nixosModules",
+            f"import {contract / 'nixos-modules.nix'} {contract}",
+            "--impure",
+        )
+        assert isinstance(hashes, dict)
+        for module, per_system in hashes.items():
+            if set(per_system) == set(SYSTEMS):
+                report.evaluated.append(f"nixosModules.{module}")
+    except NixCheckError as exc:
+        report.problems.append(f"nixosModules:\n{exc}")
+
+    missing = sorted(set(report.outputs) - set(report.evaluated))
+    for output in missing:
+        if not any(output in problem for problem in report.problems):
+            report.problems.append(f"{output}: missing (issue 3 requires it)")
+
+
+def force_many(
+    nix: Nix, tree: Path, attribute: str, names: Iterable[str], report: Report, prefix: str
+) -> list[str]:
+    """Force every output under ``attribute`` to its drvPath, in one evaluation; on a
+    failure, one by one, so the report names each broken output."""
+    names = list(names)
+    if not names:
+        return []
+    try:
+        nix_eval(nix, tree, attribute, "builtins.mapAttrs (_: output: output.drvPath)")
+        return [f"{prefix}.{name}" for name in names]
+    except NixCheckError:
+        pass
+    forced = []
+    for name in names:
+        try:
+            nix_eval(nix, tree, f"{attribute}.{name}", "output: output.drvPath")
+            forced.append(f"{prefix}.{name}")
+        except NixCheckError as exc:
+            report.problems.append(f"{prefix}.{name}:\n{exc}")
+    return forced
+
+
+# --- 3. the VM test script ----------------------------------------------------------------
+
+
+def pythonize(name: str) -> str:
+    """nixos/lib/testing/driver.nix pythonizeName: a node name as a Python identifier."""
+    head = name[:1] if (name[:1].isalpha() or name[:1] == "_") else "_"
+    return head + "".join(c if (c.isalnum() or c == "_") else "_" for c in name[1:])
+
+
+def lint_test_script(nix: Nix, tree: Path, report: Report, tools: Path) -> None:
+    """pyflakes and mypy, invoked as driver.nix invokes them (nix-research.md §4.1)."""
+    try:
+        vm = nix_eval(
+            nix,
+            tree,
+            f"{VM_CHECK}.config",
+            "c: { script = c.testScriptString; nodes = builtins.attrNames c.nodes; }",
+        )
+    except NixCheckError as exc:
+        report.problems.append(f"the VM testScript cannot be rendered:\n{exc}")
+        return
+    assert isinstance(vm, dict)
+    script: str = vm["script"]
+    nodes = [pythonize(name) for name in vm["nodes"]]
+    if len(nodes) == 1 and "machine" not in nodes:
+        nodes.append("machine")
+    stub = tree / DRIVER_STUB
+    with tempfile.TemporaryDirectory(prefix="duet-testscript-") as scratch:
+        work = Path(scratch)
+        (work / "test-script").write_text(script)
+        typed = (stub / "test-script-prepend.py").read_text()
+        typed += " ".join(f"{name}: Machine;" for name in nodes) + "\n"
+        typed += "vlan1: VLan;\n"
+        typed += script
+        (work / "testScriptWithTypes").write_text(typed)
+        env = {**os.environ, "MYPYPATH": str(stub), "MYPY_CACHE_DIR": str(work / ".mypy")}
+        mypy = subprocess.run(
+            [
+                str(tools / "mypy"),
+                "--no-implicit-optional",
+                "--pretty",
+                "--no-color-output",
+                "--python-version",
+                "3.12",
+                "testScriptWithTypes",
+            ],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if mypy.returncode != 0:
+            report.problems.append(f"mypy rejects the VM testScript:\n{mypy.stdout}{mypy.stderr}")
+        symbols = (stub / "symbols.txt").read_text().strip()
+        pyflakes = subprocess.run(
+            [str(tools / "pyflakes"), "test-script"],
+            cwd=work,
+            env={**env, "PYFLAKES_BUILTINS": ",".join(nodes) + "," + symbols},
+            capture_output=True,
+            text=True,
+        )
+        if pyflakes.returncode != 0:
+            report.problems.append(
+                f"pyflakes rejects the VM testScript:\n{pyflakes.stdout}{pyflakes.stderr}"
+            )
+
+
+# --- 4. flake.lock -----------------------------------------------------------------------------
+
+
+def check_lock(nix: Nix, tree: Path, report: Report) -> None:
+    try:
+        lock = json.loads((tree / "flake.lock").read_text())
+    except (OSError, ValueError) as exc:
+        report.problems.append(f"flake.lock: unreadable: {exc}")
+        return
+    report.problems.extend(lock_problems(lock, declared_inputs(nix, tree, report)))
+    result = nix.run("nix", "flake", "metadata", "--no-update-lock-file", flake_ref(tree))
+    if result.returncode != 0:
+        report.problems.append(
+            "flake.lock: `nix flake metadata --offline --no-update-lock-file` rejects it:\n"
+            + error_text(result)
+        )
+
+
+def declared_inputs(nix: Nix, tree: Path, report: Report) -> dict[str, object]:
+    result = nix.instantiate(
+        "--eval", "--strict", "--json", "-E", f"(import {tree / 'flake.nix'}).inputs"
+    )
+    if result.returncode != 0:
+        report.problems.append(f"flake.nix: cannot read its inputs:\n{error_text(result)}")
+        return {}
+    return json.loads(result.stdout)
+
+
+def original_of(url: str) -> dict[str, str]:
+    """A ``github:owner/repo[/ref]`` URL as flake.lock's ``original``."""
+    if not url.startswith("github:"):
+        return {"url": url}
+    parts = url.removeprefix("github:").split("/")
+    original = {"owner": parts[0], "repo": parts[1], "type": GITHUB}
+    if len(parts) > 2:
+        original["ref"] = "/".join(parts[2:])
+    return original
+
+
+def lock_problems(lock: dict, declared: dict) -> list[str]:
+    problems: list[str] = []
+    if lock.get("version") != 7:
+        problems.append(f"flake.lock: version {lock.get('version')}, expected 7")
+    nodes: dict = lock.get("nodes", {})
+    root_key = lock.get("root")
+    if root_key not in nodes:
+        return [*problems, "flake.lock: no root node"]
+
+    # The inputs flake.nix declares are the root's, with their follows.
+    if declared:
+        if sorted(declared) != sorted(nodes[root_key].get("inputs", {})):
+            problems.append(
+                f"flake.lock: root inputs {sorted(nodes[root_key].get('inputs', {}))} "
+                f"differ from flake.nix's {sorted(declared)}"
+            )
+        for name, spec in declared.items():
+            assert isinstance(spec, dict)
+            for sub, sub_spec in spec.get("inputs", {}).items():
+                want = sub_spec.get("follows")
+                if want is not None and GRAPH.get(name, {}).get(sub) != want.split("/"):
+                    problems.append(f"flake.nix: {name}.inputs.{sub}.follows = {want!r}")
+            if "url" in spec and PINS.get(name, {}).get("original") != original_of(spec["url"]):
+                problems.append(f"flake.nix: {name}.url = {spec['url']!r} is not the pinned one")
+
+    # Walk the graph from the root: every input reference resolves, to the expected node.
+    seen: dict[str, str] = {"": root_key}
+
+    def resolve(path: list[str]) -> str | None:
+        key = root_key
+        for step in path:
+            ref = nodes.get(key, {}).get("inputs", {}).get(step)
+            if ref is None:
+                return None
+            key = resolve(ref) if isinstance(ref, list) else ref
+            if key is None:
+                return None
+        return key
+
+    for input_path, inputs in GRAPH.items():
+        key = seen.get(input_path)
+        if key is None:
+            problems.append(f"flake.lock: no node for input {input_path!r}")
+            continue
+        actual = nodes[key].get("inputs", {})
+        if sorted(actual) != sorted(inputs):
+            problems.append(
+                f"flake.lock: {input_path or 'root'} has inputs {sorted(actual)}, "
+                f"expected {sorted(inputs)}"
+            )
+        for name, expected in inputs.items():
+            ref = actual.get(name)
+            child = f"{input_path}/{name}" if input_path else name
+            if isinstance(expected, list):
+                if ref != expected:
+                    problems.append(
+                        f"flake.lock: {child} must follow {expected} as Nix writes it, not {ref!r}"
+                    )
+                elif resolve(expected) is None:
+                    problems.append(
+                        f"flake.lock: {child} follows {expected}, which does not resolve"
+                    )
+                continue
+            if not isinstance(ref, str) or ref not in nodes:
+                problems.append(f"flake.lock: {child} points at {ref!r}, which is not a node")
+                continue
+            seen[expected] = ref
+            pin = PINS.get(expected)
+            if pin is not None:
+                for part in ("locked", "original"):
+                    if nodes[ref].get(part) != pin[part]:
+                        problems.append(
+                            f"flake.lock: {child} {part} is {nodes[ref].get(part)}, "
+                            f"expected {pin[part]}"
+                        )
+    unused = sorted(set(nodes) - set(seen.values()))
+    if unused:
+        problems.append(f"flake.lock: nodes nothing refers to: {unused}")
+    return problems
+
+
+# --- all of it ---------------------------------------------------------------------------------
+
+
+STEPS = ("parse", "evaluate", "script", "lock")
+
+
+def check(
+    repo: Path = REPO,
+    state: Path = STATE,
+    tools: Path | None = None,
+    steps: Iterable[str] = STEPS,
+) -> Report:
+    """Run the checks (all four by default) on a snapshot of ``repo``; ``tools`` is the
+    directory holding mypy and pyflakes (the web venv's, from web/poetry.lock)."""
+    steps = set(steps)
+    if shutil.which("nix") is None or shutil.which("nix-instantiate") is None:
+        raise HarnessError("nix-offline needs Debian's nix-bin (nix 2.8): apt-get install nix-bin")
+    if tools is None:
+        from .venvs import python
+
+        tools = python("web").parent
+    root = state / "nix"
+    root.mkdir(parents=True, exist_ok=True)
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="snapshot-", dir=root) as scratch:
+        tree = snapshot(repo, Path(scratch) / "duet")
+        # A fresh store each run: nothing evaluated before can mask a failure now.
+        store = Path(scratch) / "store"
+        nix = Nix(store)
+        parse_all(nix, tree, report)
+        if report.parsed == report.files:
+            if "evaluate" in steps:
+                evaluate_outputs(nix, tree, report)
+            if "script" in steps:
+                lint_test_script(nix, tree, report, tools)
+        if "lock" in steps:
+            check_lock(nix, tree, report)
+        # The store's files are read-only, as Nix leaves them.
+        for path in store.rglob("*"):
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+    return report
+
+
+def run(repo: Path = REPO, state: Path = STATE, tools: Path | None = None) -> Report:
+    """``check``, printed; raises NixCheckError listing every problem."""
+    report = check(repo, state, tools)
+    for problem in report.problems:
+        print(f"nix-offline: {problem}", file=sys.stderr)
+    print(report.line(), flush=True)
+    if report.problems:
+        raise NixCheckError(f"nix-offline found {len(report.problems)} problem(s)")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.nixcheck", description=__doc__)
+    parser.add_argument("--repo", type=Path, default=REPO, help="the tree to check")
+    parser.add_argument("--tools", type=Path, help="directory with mypy and pyflakes")
+    args = parser.parse_args(argv)
+    try:
+        run(args.repo.resolve(), STATE, args.tools)
+    except HarnessError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The offline Nix checks (harness/nixcheck.py): green on the tree, red on each mutation.
+
+Every mutation is made on a snapshot in a temporary folder, never on the working tree.
+Nothing here builds: Nix 2.8 parses and evaluates against the stubs in nix/contract.
+"""
+
+import json
+import re
+import shutil
+
+import pytest
+
+from harness import nixcheck
+from harness.system import REPO
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("nix") is None, reason="needs Debian's nix-bin (./dev installs it)"
+)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A copy of the repository to break."""
+    return nixcheck.snapshot(REPO, tmp_path / "duet")
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def problems(tree, *steps):
+    report = nixcheck.check(tree, steps=steps or nixcheck.STEPS)
+    return report, "\n".join(report.problems)
+
+
+def test_the_flake_passes_every_offline_check(capsys):
+    report = nixcheck.run()
+    assert report.problems == []
+    assert report.files == report.parsed > 30
+    assert sorted(report.outputs) == sorted(report.evaluated)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(r"nix-offline: files=(\d+) parsed=\1 outputs=(\d+) evaluated=\2", line)
+    # Every output issue 3 asks for, on both systems; the VM test on x86_64-linux only.
+    for kind, names in nixcheck.REQUIRED.items():
+        for name in names:
+            if kind == "nixosModules":
+                assert f"nixosModules.{name}" in report.evaluated
+            else:
+                for system in nixcheck.SYSTEMS:
+                    assert f"{kind}.{system}.{name}" in report.evaluated
+    assert "checks.x86_64-linux.vm" in report.evaluated
+    assert "checks.aarch64-linux.vm" not in report.outputs
+    assert {f"formatter.{system}" for system in nixcheck.SYSTEMS} <= set(report.evaluated)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        # mkPoetryEnv has no `...`: Nix itself refuses the argument.
+        (
+            "nix/lib/python.nix",
+            "groups = [",
+            "group = [",
+            "unexpected argument 'group'",
+        ),
+        # mkPoetryApplication has `...`: the stubbed buildPythonPackage refuses the name.
+        (
+            "nix/lib/python.nix",
+            "preferWheels = true;",
+            "preferWheel = true;",
+            "`preferWheel', which the pinned function does not read",
+        ),
+        # streamLayeredImage has no `...`.
+        (
+            "nix/lib/image.nix",
+            "extraCommands = ''",
+            "extraCommand = ''",
+            "unexpected argument 'extraCommand'",
+        ),
+        # A NixOS option that does not exist.
+        (
+            "nix/modules/nixos/web.nix",
+            "networking.firewall.allowedTCPPorts",
+            "networking.firewall.allowedTCPPort",
+            "The option `networking.firewall.allowedTCPPort' does not exist",
+        ),
+    ],
+)
+def test_a_misspelt_argument_turns_it_red(tree, file, old, new, message):
+    edit(tree / file, old, new)
+    report, text = problems(tree, "parse", "evaluate")
+    assert message in text
+    assert len(report.evaluated) < len(report.outputs)
+
+
+def test_an_override_naming_a_package_not_in_the_lock_turns_it_red(tree):
+    edit(
+        tree / "nix/lib/python.nix",
+        "shared-resource = flake.packages",
+        "no-such-package = prev.six;\n      shared-resource = flake.packages",
+    )
+    _, text = problems(tree, "parse", "evaluate")
+    assert "override names `no-such-package', which is not a package in the lock" in text
+
+
+def test_an_override_that_is_not_final_prev_turns_it_red(tree):
+    edit(tree / "nix/lib/python.nix", "extend (\n    final: prev: {", "extend (\n    prev: {")
+    _, text = problems(tree, "parse", "evaluate")
+    assert "must take two arguments, `final: prev:'" in text
+
+
+@pytest.mark.parametrize(
+    ("file", "output"),
+    [
+        ("nix/packages/worker-image.nix", "packages.{system}.worker-image"),
+        ("nix/devshells/web.nix", "devShells.{system}.web"),
+        ("nix/checks/shared-resource-one-path.nix", "checks.{system}.shared-resource-one-path"),
+    ],
+)
+def test_a_missing_output_turns_it_red(tree, file, output):
+    (tree / file).unlink()
+    report, text = problems(tree, "parse", "evaluate")
+    for system in nixcheck.SYSTEMS:
+        assert f"{output.format(system=system)}: missing" in text
+    assert len(report.evaluated) < len(report.outputs)
+
+
+def test_a_file_that_does_not_parse_turns_it_red(tree):
+    edit(tree / "nix/packages/web.nix", "mainProgram = ", "mainProgram = = ")
+    report, text = problems(tree, "parse")
+    assert "nix/packages/web.nix does not parse" in text
+    assert report.parsed == report.files - 1
+
+
+def test_the_vm_test_script_is_linted_and_type_checked(tree):
+    edit(
+        tree / "nix/checks/vm.nix",
+        "web.wait_for_open_port(8000)",
+        'web.wait_for_open_port("8000")\n            not_defined_anywhere()',
+    )
+    _, text = problems(tree, "parse", "script")
+    assert "mypy rejects the VM testScript" in text
+    assert 'incompatible type "str"; expected "int"' in text
+    assert "pyflakes rejects the VM testScript" in text
+    assert "undefined name 'not_defined_anywhere'" in text
+
+
+def mutate_lock(tree, change):
+    lock = json.loads((tree / "flake.lock").read_text())
+    change(lock["nodes"])
+    (tree / "flake.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+
+
+def test_a_wrong_root_follows_is_rejected_by_nix_itself(tree):
+    # poetry2nix's nixpkgs as its own node instead of following ours: flake.nix and the lock
+    # disagree, and Nix 2.8 refuses to relock offline.
+    def change(nodes):
+        nodes["poetry2nix"]["inputs"]["nixpkgs"] = "nixpkgs"
+
+    mutate_lock(tree, change)
+    _, text = problems(tree, "lock")
+    assert "`nix flake metadata --offline --no-update-lock-file` rejects it" in text
+    assert "requires lock file changes" in text
+
+
+def test_a_wrong_nested_follows_is_caught_by_the_graph_check(tree):
+    # Nix 2.8 accepts this one (it trusts the old lock below an unchanged input), so the
+    # graph check is what catches it.
+    def change(nodes):
+        nodes["treefmt-nix"]["inputs"]["nixpkgs"] = ["nixpkgs"]
+
+    mutate_lock(tree, change)
+    _, text = problems(tree, "lock")
+    assert "poetry2nix/treefmt-nix/nixpkgs must follow ['poetry2nix', 'nixpkgs']" in text
+    assert "nix flake metadata" not in text
+
+
+def test_a_wrong_pin_is_caught(tree):
+    def change(nodes):
+        nodes["systems_2"]["locked"]["rev"] = "0" * 40
+
+    mutate_lock(tree, change)
+    _, text = problems(tree, "lock")
+    assert "flake.lock: poetry2nix/systems locked is" in text
+
+
+def test_a_missing_node_is_caught(tree):
+    def change(nodes):
+        del nodes["flake-utils"]
+
+    mutate_lock(tree, change)
+    _, text = problems(tree, "lock")
+    assert "poetry2nix/flake-utils points at 'flake-utils', which is not a node" in text

@@ -1,0 +1,92 @@
+# duet's nixosModules evaluated on their own, on both systems, beyond what the VM test sets:
+# PostgreSQL and Redis on the same host (peer authentication, the Redis socket), a given
+# secret key file, the openai provider with its key file. Each configuration is forced as
+# JSON, every unit and derivation in it included. Used by e2e/harness/nixcheck.py:
+#   nix eval --impure --json <flake>#nixosModules --apply 'import nix/contract/nixos-modules.nix <contract dir>'
+contract: modules:
+let
+  lib = import (contract + "/nixpkgs/lib");
+  systems = [
+    "x86_64-linux"
+    "aarch64-linux"
+  ];
+
+  settings = {
+    web = {
+      services.duet = {
+        web = {
+          enable = true;
+          allowedHosts = [ "duet.example.org" ];
+          extraArgs = [
+            "--timeout"
+            "60"
+          ];
+          credentials.CACHE_URL = "/run/secrets/cache-url";
+        };
+        database.createLocally = true;
+        broker.createLocally = true;
+        sweep.onCalendar = "*:0/5";
+      };
+    };
+    worker = {
+      services.duet = {
+        worker = {
+          enable = true;
+          provider = "openai";
+          openaiApiKeyFile = "/run/secrets/openai";
+          settings.OPENAI_BASE_URL = "http://llm.internal:8000/v1";
+        };
+        database.createLocally = true;
+        broker.createLocally = true;
+      };
+    };
+    default = {
+      services.duet = {
+        web = {
+          enable = true;
+          allowedHosts = [ "duet.example.org" ];
+          secretKeyFile = "/run/secrets/django-secret-key";
+        };
+        worker.enable = true;
+        database = {
+          host = "db.internal";
+          passwordFiles = {
+            migrator = "/run/secrets/migrator";
+            web = "/run/secrets/web";
+            worker = "/run/secrets/worker";
+          };
+        };
+        environmentFile = "/run/secrets/duet.env";
+        sweep.onCalendar = null;
+      };
+    };
+  };
+
+  evaluate =
+    system: name:
+    let
+      pkgs = import (contract + "/nixpkgs/pkgs") { inherit lib system; };
+      configuration = lib.evalModules {
+        modules = [
+          (import (contract + "/nixpkgs/nixos/options.nix") { inherit pkgs; })
+          modules.${name}
+          settings.${name}
+        ];
+        args = {
+          inherit pkgs;
+          name = "host";
+          nodes = { };
+          modulesPath = "/nixos/modules";
+        };
+      };
+      missingDocs = import (contract + "/nixpkgs/nixos/option-docs.nix") { inherit lib; } configuration;
+      json = builtins.toJSON configuration.contractDefinedConfig;
+    in
+    assert
+      missingDocs == [ ]
+      || throw "contract: option ${builtins.head missingDocs} lacks a type, a description, or an example/default";
+    builtins.hashString "sha256" (builtins.unsafeDiscardStringContext json);
+in
+lib.genAttrs (builtins.attrNames modules) (
+  name: lib.genAttrs systems (system: evaluate system name)
+)

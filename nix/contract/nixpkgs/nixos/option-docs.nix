@@ -1,0 +1,28 @@
+# STYLE.md rule 4 (after buildbot-nix's checks/lib.nix, which fails on a missing
+# description): every option under services.duet has a type, a description, and an example
+# or a default. Returns the paths of those that do not.
+{ lib }:
+configuration:
+let
+  undocumented =
+    prefix: tree:
+    builtins.concatLists (
+      lib.mapAttrsToList (
+        name: value:
+        if value._type or null == "option" then
+          lib.optional (
+            value.type or null == null
+            || value.description or null == null
+            || !(value.example or null != null || value ? default)
+          ) "${prefix}.${name}"
+        else if builtins.isAttrs value then
+          undocumented "${prefix}.${name}" value
+        else
+          [ ]
+      ) tree
+    );
+in
+if configuration.options ? services && configuration.options.services ? duet then
+  undocumented "services.duet" configuration.options.services.duet
+else
+  [ ]
