@@ -1,6 +1,6 @@
 """``./dev test``: every suite, each in the environment it belongs to.
 
-1. lint (ruff) and lock freshness (``poetry check --lock``);
+1. lint (ruff), lock freshness (``poetry check --lock``) and the offline Nix checks (nixcheck.py);
 2. the shared_resource suite in the web env and again in the worker env;
 3. the web suite (web env) and the worker suite (worker env);
 4. the end-to-end suite, which starts its own stack of real processes.
@@ -139,6 +139,10 @@ def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()
         if stale:
             raise HarnessError("stale locks (run ./dev lock):\n" + "\n".join(stale))
         say("locks: web/poetry.lock and worker/poetry.lock match their pyproject.toml")
+        # The flake, offline: parse, contract evaluation, VM testScript, lock (nixcheck.py).
+        from .nixcheck import run as nix_offline
+
+        nix_offline()
     totals = run_suites(selected, pytest_args)
     say(
         f"\ntests: passed={totals.passed} failed={totals.failures + totals.errors} "
