@@ -25,9 +25,11 @@ import ../lib/pytest-check.nix { inherit pkgs; } {
     ];
   };
   preCheck = ''
+    # The environment links to the package's files: resolve the link to see whose they are.
     python - <<'PY'
+    import os
     import shared_resource
-    location = shared_resource.__file__
+    location = os.path.realpath(shared_resource.__file__)
     assert location.startswith("${shared}/"), f"shared_resource imported from {location}"
     PY
   '';

@@ -103,6 +103,9 @@ else
       };
 
       testScript = ''
+        import re
+
+
         def reachable(machine: Machine, host: str, port: int) -> bool:
             status, _ = machine.execute(f"timeout 5 bash -c '</dev/tcp/{host}/{port}'")
             return status == 0
@@ -133,10 +136,8 @@ else
             web.wait_for_unit("duet-migrate.service")
             web.wait_for_unit("duet-web.service")
             web.wait_for_open_port(8000)
-            t.assertEqual(
-                psql("SELECT tableowner FROM pg_tables WHERE tablename = 'common_summaryjob'"),
-                "duet_migrator",
-            )
+            owner = psql("SELECT tableowner FROM pg_tables WHERE tablename = 'common_summaryjob'")
+            assert owner == "duet_migrator", f"the tables belong to {owner!r}"
             web.succeed("curl --fail --silent http://localhost:8000/api/health/")
 
         with subtest("The worker starts once the schema matches"):
@@ -146,11 +147,11 @@ else
 
         with subtest("PostgreSQL and Redis answer web and worker only"):
             for machine in (web, worker):
-                t.assertTrue(reachable(machine, "db", 5432), f"{machine.name} cannot reach PostgreSQL")
-                t.assertTrue(reachable(machine, "db", 6379), f"{machine.name} cannot reach Redis")
-            t.assertFalse(reachable(client, "db", 5432), "PostgreSQL is open to client")
-            t.assertFalse(reachable(client, "db", 6379), "Redis is open to client")
-            t.assertTrue(reachable(client, "web", 8000), "the API is closed to client")
+                assert reachable(machine, "db", 5432), f"{machine.name} cannot reach PostgreSQL"
+                assert reachable(machine, "db", 6379), f"{machine.name} cannot reach Redis"
+            assert not reachable(client, "db", 5432), "PostgreSQL is open to client"
+            assert not reachable(client, "db", 6379), "Redis is open to client"
+            assert reachable(client, "web", 8000), "the API is closed to client"
 
         with subtest("A document sent from outside is summarised by the worker"):
             token = web.succeed("duet-manage create_api_user vm").strip()
@@ -160,14 +161,13 @@ else
                 f" --token {token} --other-token {other} --timeout 180"
             )
             last = output.strip().splitlines()[-1]
-            t.assertRegex(last, r"^roundtrip: ok job=\S+ status=succeeded seconds=")
+            assert re.match(r"roundtrip: ok job=\S+ status=succeeded seconds=", last), last
             job = last.split("job=")[1].split()[0]
-            t.assertEqual(psql(f"SELECT status FROM common_summaryjob WHERE id = '{job}'"), "succeeded")
+            status = psql(f"SELECT status FROM common_summaryjob WHERE id = '{job}'")
+            assert status == "succeeded", f"job {job} is {status!r} in the database"
             # The worker's own record of the call, and its log of the task (the job id).
-            t.assertEqual(
-                psql(f"SELECT provider FROM common_providercall WHERE job_id = '{job}'"),
-                "extractive",
-            )
+            provider = psql(f"SELECT provider FROM common_providercall WHERE job_id = '{job}'")
+            assert provider == "extractive", f"the worker recorded {provider!r}"
             worker.succeed(f"journalctl -u duet-worker.service | grep -q {job}")
 
         with subtest("The sweeper runs on its timer"):

@@ -10,6 +10,7 @@
 let
   cfg = config.services.duet;
   db = cfg.database;
+  units = import ./units.nix { inherit config lib pkgs; };
 
   # The role script the native harness and the VM test run too (DESIGN.md, "Database roles").
   rolesSql = ../../shared_resource/shared_resource/sql/roles.sql;
@@ -175,7 +176,7 @@ in
         after = [ "postgresql.service" ];
         before = [ "duet-migrate.service" ];
         path = [ config.services.postgresql.package ];
-        serviceConfig = {
+        serviceConfig = units.hardening // {
           Type = "oneshot";
           RemainAfterExit = true;
           User = "postgres";
