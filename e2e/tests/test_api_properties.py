@@ -4,6 +4,7 @@ no answer that breaks the OpenAPI schema (status codes, content types, bodies, h
 import re
 import subprocess
 
+from harness.system import REPO
 from harness.venvs import venv_dir
 
 MIN_CASES = 1000
@@ -13,6 +14,8 @@ def test_the_live_api_holds_to_its_schema(stack, token, tmp_path):
     result = subprocess.run(
         [
             str(venv_dir("web") / "bin" / "schemathesis"),
+            "--config-file",
+            str(REPO / "e2e" / "schemathesis.toml"),
             "run",
             f"{stack.base_url}/api/schema/?format=json",
             "--header",
@@ -23,8 +26,10 @@ def test_the_live_api_holds_to_its_schema(stack, token, tmp_path):
             "250",
             "--seed",
             "20261125",
+            # One worker: with threads, schemathesis' coverage phase trips over a CPython 3.11
+            # "AST constructor recursion depth mismatch" while formatting tracebacks.
             "--workers",
-            "2",
+            "1",
             "--no-color",
         ],
         capture_output=True,
@@ -33,7 +38,8 @@ def test_the_live_api_holds_to_its_schema(stack, token, tmp_path):
         cwd=tmp_path,
     )
     output = result.stdout + result.stderr
-    print(output[-4000:])
-    assert result.returncode == 0, output[-4000:]
+    report = stack.state / "logs" / "schemathesis.txt"
+    report.write_text(output)
+    assert result.returncode == 0, f"schemathesis found problems; full report in {report}"
     generated = sum(int(n) for n in re.findall(r"(\d+) generated", output))
     assert generated >= MIN_CASES, output[-2000:]

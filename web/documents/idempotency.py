@@ -12,7 +12,11 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 
 HEADER = "Idempotency-Key"
-_VALID = re.compile(r"[\x20-\x7e]{1,255}")
+#: 1 to 255 printable ASCII characters, not starting or ending with a space (HTTP trims
+#: those). Also the OpenAPI pattern of the header.
+PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+MAX_LENGTH = 255
+_VALID = re.compile(PATTERN)
 
 
 class IdempotencyKeyReused(APIException):
@@ -26,8 +30,9 @@ def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not _VALID.fullmatch(key) or not key.strip():
+    if len(key) > MAX_LENGTH or not _VALID.match(key):
         raise ValidationError(
-            {HEADER: ["Must be 1 to 255 printable ASCII characters."]}, code="invalid"
+            {HEADER: ["Must be 1 to 255 printable ASCII characters, without surrounding spaces."]},
+            code="invalid",
         )
     return key

@@ -18,7 +18,13 @@ from rest_framework.reverse import reverse
 
 from shared_resource.models import Document, SummaryJob
 
-from .idempotency import IdempotencyKeyReused, idempotency_key
+from .idempotency import (
+    HEADER,
+    MAX_LENGTH,
+    PATTERN,
+    IdempotencyKeyReused,
+    idempotency_key,
+)
 from .publish import publish_on_commit
 from .serializers import (
     DocumentCreateSerializer,
@@ -60,8 +66,8 @@ class DocumentViewSet(
         request=DocumentCreateSerializer,
         parameters=[
             OpenApiParameter(
-                "Idempotency-Key",
-                str,
+                HEADER,
+                {"type": "string", "pattern": PATTERN, "minLength": 1, "maxLength": MAX_LENGTH},
                 OpenApiParameter.HEADER,
                 description="Retrying a POST with the same key returns the original job "
                 "instead of creating another (1 to 255 printable ASCII characters).",

@@ -36,6 +36,8 @@ def document_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str,
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             errors: dict[str, dict[str, Any]] = {}
+            if any(p["in"] == "query" for p in operation.get("parameters", [])):
+                errors["400"] = _response("Invalid query parameter.", "ValidationErrors")
             if operation.get("security", [{}]) != [{}]:
                 errors["401"] = _response("No valid token.", "Error")
                 errors["429"] = _response("Too many requests; see Retry-After.", "Error")

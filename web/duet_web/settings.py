@@ -117,6 +117,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "documents.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON in, JSON out: one request format to validate and document (others get 415).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEVELOPMENT else []),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

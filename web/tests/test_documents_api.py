@@ -116,7 +116,14 @@ def test_list_is_cursor_paginated_newest_first(api, user):
     assert len(titles) == 25 == len(set(titles))
     assert second["next"] is None
     assert len(api.get("/api/documents/?page_size=5").json()["results"]) == 5
-    assert len(api.get("/api/documents/?page_size=1000").json()["results"]) == 25
+    assert len(api.get("/api/documents/?page_size=100").json()["results"]) == 25
+
+
+@pytest.mark.parametrize("size", ["0", "101", "-1", "ten", ""])
+def test_an_out_of_range_page_size_is_400(api, size):
+    response = api.get(f"/api/documents/?page_size={size}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()
 
 
 def test_a_bad_cursor_is_a_404_not_a_500(api):
@@ -130,6 +137,7 @@ def test_a_bad_cursor_is_a_404_not_a_500(api):
         ({"title": "t", "text": "   \n "}, "text"),
         ({"title": "", "text": TEXT}, "title"),
         ({"title": "t" * 201, "text": TEXT}, "title"),
+        ({"title": " " + "t" * 200, "text": TEXT}, "title"),
         ({"text": TEXT}, "title"),
         ({"title": "t"}, "text"),
         ({"title": "t", "text": 12}, "text"),
@@ -173,6 +181,7 @@ def test_text_over_the_documented_limit_is_rejected(api):
         (b'"just a string"', "application/json"),
         (b"\xff\xfe", "application/json"),
         (b"title=t&text=x", "text/plain"),
+        (b"title=t&text=x", "application/x-www-form-urlencoded"),
     ],
 )
 def test_bodies_that_are_not_a_json_object_get_4xx(api, raw, content_type):

@@ -43,7 +43,7 @@ def test_without_a_key_every_post_creates_a_job(api, broker):
     assert SummaryJob.objects.count() == 2
 
 
-@pytest.mark.parametrize("key", ["", "   ", "é-not-ascii", "x" * 256, "tab\there"])
+@pytest.mark.parametrize("key", ["", "   ", "é-not-ascii", "x" * 256, "tab\there", " lead"])
 def test_a_malformed_key_is_400(api, key):
     response = post(api, key=key)
     assert response.status_code == 400
