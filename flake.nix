@@ -37,11 +37,12 @@
       # { <name> = <dir>/<name>.nix; } for every .nix file in dir.
       filesIn =
         dir:
-        lib.mapAttrs' (file: _: lib.nameValuePair (lib.removeSuffix ".nix" file) (dir + "/${file}")) (
-          lib.filterAttrs (file: type: type == "regular" && lib.hasSuffix ".nix" file) (
-            builtins.readDir dir
-          )
-        );
+        let
+          entries = builtins.readDir dir;
+        in
+        lib.mapAttrs' (
+          file: _: lib.nameValuePair (lib.removeSuffix ".nix" file) (dir + "/${file}")
+        ) (lib.filterAttrs (file: type: type == "regular" && lib.hasSuffix ".nix" file) entries);
 
       perSystemArgs = system: {
         inherit inputs system;
@@ -49,7 +50,8 @@
         pkgs = nixpkgs.legacyPackages.${system};
       };
 
-      importEach = dir: system: lib.mapAttrs (_: file: import file (perSystemArgs system)) (filesIn dir);
+      importEach =
+        dir: system: lib.mapAttrs (_: file: import file (perSystemArgs system)) (filesIn dir);
 
       eachSystem = f: lib.genAttrs systems f;
     in
@@ -61,7 +63,9 @@
       checks = eachSystem (
         system:
         lib.filterAttrs (_: check: check != null) (importEach ./nix/checks system)
-        // lib.mapAttrs' (name: package: lib.nameValuePair "pkgs-${name}" package) self.packages.${system}
+        // lib.mapAttrs' (
+          name: package: lib.nameValuePair "pkgs-${name}" package
+        ) self.packages.${system}
       );
 
       formatter = eachSystem (system: import ./nix/formatter.nix (perSystemArgs system));

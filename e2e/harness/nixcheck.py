@@ -6,8 +6,9 @@ Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never bui
 2. contract evaluation: with nixpkgs and poetry2nix replaced by the stubs in ``nix/contract``
    (``--override-input``), every output the flake must have is evaluated for both systems
    down to its ``drvPath``; the NixOS modules are evaluated on their own against the stub
-   option tree. The stubs reject argument and option names the pinned sources do not
-   accept, and check what they can (override shapes, lock membership, paths);
+   option tree; ``nix flake check --no-build`` checks the outputs' schema. The stubs reject
+   argument and option names the pinned sources do not accept, and check what they can
+   (override shapes, lock membership, paths);
 3. the VM test's ``testScript`` passes pyflakes and mypy as the NixOS test driver applies
    them, against the typed driver stub in ``nix/contract/test-driver``;
 4. ``flake.lock`` holds the pinned revisions, its graph is complete and matches the inputs
@@ -390,6 +391,11 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report) -> None:
                 report.evaluated.append(f"nixosModules.{module}")
     except NixCheckError as exc:
         report.problems.append(f"nixosModules:\n{exc}")
+
+    # Nix's own output schema (packages are derivations, modules are modules, ...).
+    schema = nix.run("nix", "flake", "check", "--no-build", *overrides(tree), flake_ref(tree))
+    if schema.returncode != 0:
+        report.problems.append(f"nix flake check --no-build:\n{error_text(schema)}")
 
     missing = sorted(set(report.outputs) - set(report.evaluated))
     for output in missing:

@@ -16,7 +16,13 @@ pkgs.runCommand "duet-formatting"
       inherit root;
       fileset = lib.fileset.unions [
         (lib.fileset.fileFilter (file: file.hasExt "nix" || file.hasExt "py") root)
-        (lib.fileset.fileFilter (file: file.name == "pyproject.toml" || file.name == "ruff.toml") root)
+        (lib.fileset.fileFilter (
+          file:
+          lib.elem file.name [
+            "pyproject.toml"
+            "ruff.toml"
+          ]
+        ) root)
       ];
     };
   }

@@ -15,6 +15,8 @@ let
   # The role script the native harness and the VM test run too (DESIGN.md, "Database roles").
   rolesSql = ../../shared_resource/shared_resource/sql/roles.sql;
 
+  localBroker = "redis+socket:///run/redis-duet/redis.sock";
+
   roleNames = [
     "migrator"
     "web"
@@ -70,7 +72,7 @@ in
           };
           CELERY_BROKER_URL = lib.mkOption {
             type = lib.types.nullOr lib.types.str;
-            default = if cfg.broker.createLocally then "redis+socket:///run/redis-duet/redis.sock" else null;
+            default = if cfg.broker.createLocally then localBroker else null;
             defaultText = lib.literalExpression ''
               if config.services.duet.broker.createLocally
               then "redis+socket:///run/redis-duet/redis.sock" else null

@@ -12,9 +12,12 @@ let
   cfg = config.services.duet;
   webCfg = cfg.web;
   units = import ../units.nix { inherit config lib pkgs; };
+  manageBin = lib.getExe' webCfg.package "duet-manage";
 
+  generatesSecretKey = webCfg.secretKeyFile == null;
   secretKeyPath =
-    if webCfg.secretKeyFile != null then webCfg.secretKeyFile else "/var/lib/duet-web/django-secret-key";
+    if generatesSecretKey then "/var/lib/duet-web/django-secret-key" else webCfg.secretKeyFile;
+  secretKeyUnits = lib.optional generatesSecretKey "duet-web-secret-key.service";
 
   # Everything the web side's processes share; `role` picks the database role.
   env =
@@ -65,7 +68,7 @@ let
             )
           )
         } \
-        -- ${lib.getExe units.launcher} ${webCfg.package}/bin/duet-manage "$@"
+        -- ${lib.getExe units.launcher} ${manageBin} "$@"
     '';
   };
 in
@@ -89,7 +92,7 @@ in
       type = lib.types.package;
       default = flake.packages.${pkgs.stdenv.hostPlatform.system}.web-static;
       defaultText = lib.literalExpression "duet.packages.\${system}.web-static";
-      description = "Static files collected from {option}`services.duet.web.package` at build time.";
+      description = "Static files of {option}`services.duet.web.package`, collected at build time.";
     };
 
     address = lib.mkOption {
@@ -160,7 +163,9 @@ in
         DUET_SWEEP_STALE_SECONDS = 300;
         DUET_MAX_TEXT_CHARS = 200000;
       };
-      description = "Environment of the web-side processes only, on top of {option}`services.duet.settings`.";
+      description = ''
+        Environment of the web-side processes only, on top of {option}`services.duet.settings`.
+      '';
     };
 
     extraArgs = lib.mkOption {
@@ -196,7 +201,7 @@ in
 
     networking.firewall.allowedTCPPorts = lib.optional webCfg.openFirewall webCfg.port;
 
-    systemd.services.duet-web-secret-key = lib.mkIf (webCfg.secretKeyFile == null) {
+    systemd.services.duet-web-secret-key = lib.mkIf generatesSecretKey {
       description = "duet: generate Django's secret key on first start";
       serviceConfig = units.hardening // {
         Type = "oneshot";
@@ -221,8 +226,8 @@ in
     systemd.services.duet-migrate = {
       description = "duet: migrate the database";
       wantedBy = [ "multi-user.target" ];
-      requires = units.databaseUnits ++ lib.optional (webCfg.secretKeyFile == null) "duet-web-secret-key.service";
-      after = [ "network-online.target" ] ++ units.databaseUnits ++ lib.optional (webCfg.secretKeyFile == null) "duet-web-secret-key.service";
+      requires = units.databaseUnits ++ secretKeyUnits;
+      after = [ "network-online.target" ] ++ units.databaseUnits ++ secretKeyUnits;
       wants = [ "network-online.target" ];
       environment = env "migrator" // {
         # migrate grants the worker role its tables (shared_resource/grants.py).
@@ -233,7 +238,7 @@ in
         RemainAfterExit = true;
         RuntimeDirectory = "duet-migrate";
         LoadCredential = credentials "migrator";
-        ExecStart = "${lib.getExe units.launcher} ${webCfg.package}/bin/duet-manage migrate --noinput";
+        ExecStart = "${lib.getExe units.launcher} ${manageBin} migrate --noinput";
         # Long migrations must not be killed half-way (pretix allows 15 min too).
         TimeoutStartSec = "15min";
       };
@@ -272,7 +277,7 @@ in
         Type = "oneshot";
         RuntimeDirectory = "duet-sweep";
         LoadCredential = credentials "web";
-        ExecStart = "${lib.getExe units.launcher} ${webCfg.package}/bin/duet-manage sweep_jobs";
+        ExecStart = "${lib.getExe units.launcher} ${manageBin} sweep_jobs";
       };
     };
 

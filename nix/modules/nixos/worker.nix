@@ -138,7 +138,13 @@ in
           }
           // workerCfg.credentials
         );
-        ExecStart = "${lib.getExe units.launcher} ${lib.getExe workerCfg.package} --loglevel INFO --concurrency ${toString workerCfg.concurrency} ${workerCfg.extraArgs}";
+        ExecStart = lib.concatStringsSep " " [
+          (lib.getExe units.launcher)
+          (lib.getExe workerCfg.package)
+          "--loglevel INFO"
+          "--concurrency ${toString workerCfg.concurrency}"
+          workerCfg.extraArgs
+        ];
         # Restart on crashes and lost connections, but not on a schema mismatch: restarting
         # cannot fix it. Run the web's migrations (or deploy the matching release), then
         # `systemctl restart duet-worker`.
