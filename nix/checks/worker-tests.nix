@@ -3,7 +3,7 @@ args@{ pkgs, ... }:
 let
   inherit (pkgs) lib;
   duet = import ../lib/python.nix args;
-  root = ../../worker;
+  root = ../..;
 in
 import ../lib/pytest-check.nix { inherit pkgs; } {
   name = "duet-worker-tests";
@@ -11,10 +11,13 @@ import ../lib/pytest-check.nix { inherit pkgs; } {
   src = lib.fileset.toSource {
     inherit root;
     fileset = lib.fileset.unions [
-      (root + "/pyproject.toml")
-      (root + "/duet_worker")
-      (root + "/summaries")
-      (root + "/tests")
+      (root + "/worker/pyproject.toml")
+      (root + "/worker/duet_worker")
+      (root + "/worker/summaries")
+      (root + "/worker/tests")
+      # The loopback OpenAI-compatible server the tests start (pytest pythonpath ../e2e).
+      (root + "/e2e/harness/fake_llm.py")
     ];
   };
+  directory = "worker";
 }

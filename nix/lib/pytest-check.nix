@@ -5,6 +5,8 @@
   name,
   environment,
   src,
+  # Where in src pytest runs (its pyproject.toml holds the pytest settings).
+  directory ? ".",
   # Shell run before pytest, after the servers started.
   preCheck ? "",
 }:
@@ -36,6 +38,7 @@ pkgs.stdenv.mkDerivation {
   checkPhase = ''
     runHook preCheck
     export HOME=$TMPDIR
+    cd ${directory}
     python -m pytest -p no:cacheprovider
     runHook postCheck
   '';
