@@ -193,3 +193,10 @@ def test_a_missing_node_is_caught(tree):
     mutate_lock(tree, change)
     _, text = problems(tree, "lock")
     assert "poetry2nix/flake-utils points at 'flake-utils', which is not a node" in text
+
+
+def test_an_undocumented_option_turns_it_red(tree):
+    # STYLE.md rule 4: type, example and description on every services.duet option.
+    edit(tree / "nix/modules/nixos/web.nix", "      example = 8080;\n", "")
+    _, text = problems(tree, "parse", "evaluate")
+    assert "option services.duet.web.port lacks a type, a description or an example" in text

@@ -84,7 +84,7 @@ let
     in
     assert
       missingDocs == [ ]
-      || throw "contract: option ${builtins.head missingDocs} lacks a type, a description, or an example/default";
+      || throw "contract: option ${builtins.head missingDocs} lacks a type, a description or an example";
     builtins.hashString "sha256" (builtins.unsafeDiscardStringContext json);
 in
 lib.genAttrs (builtins.attrNames modules) (

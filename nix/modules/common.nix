@@ -68,7 +68,11 @@ in
               "development"
             ];
             default = "production";
-            description = "`production` fails closed on a missing secret or host list.";
+            example = "development";
+            description = ''
+              `production` fails closed on a missing secret or host list; `development` has
+              local defaults and the browsable API (never on a public host).
+            '';
           };
           CELERY_BROKER_URL = lib.mkOption {
             type = lib.types.nullOr lib.types.str;
@@ -87,6 +91,7 @@ in
           DUET_MAX_ATTEMPTS = lib.mkOption {
             type = lib.types.ints.positive;
             default = 5;
+            example = 3;
             description = "How many times a job is claimed before it fails for good.";
           };
         };
@@ -115,6 +120,7 @@ in
       createLocally = lib.mkOption {
         type = lib.types.bool;
         default = false;
+        example = true;
         description = ''
           Run PostgreSQL on this host and create duet's database and roles with
           shared_resource's roles.sql (unit `duet-db-setup`), on every boot: it is idempotent.
@@ -129,12 +135,14 @@ in
       port = lib.mkOption {
         type = lib.types.port;
         default = 5432;
+        example = 6432;
         description = "PostgreSQL's port.";
       };
       name = lib.mkOption {
         type = lib.types.str;
         default = "duet";
-        description = "The database.";
+        example = "duet_production";
+        description = "The name of duet's database.";
       };
       roles = lib.genAttrs roleNames (role: roleOption role "duet_${role}");
       passwordFiles = lib.genAttrs roleNames passwordFileOption;
@@ -143,6 +151,7 @@ in
     broker.createLocally = lib.mkOption {
       type = lib.types.bool;
       default = false;
+      example = true;
       description = ''
         Run Redis for duet on this host (`redis-duet.service`), reachable only through its
         socket by duet's users.

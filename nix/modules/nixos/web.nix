@@ -85,6 +85,7 @@ in
       type = lib.types.package;
       default = flake.packages.${pkgs.stdenv.hostPlatform.system}.web;
       defaultText = lib.literalExpression "duet.packages.\${system}.web";
+      example = lib.literalExpression "inputs.duet.packages.x86_64-linux.web";
       description = "The web application (console scripts `duet-web` and `duet-manage`).";
     };
 
@@ -92,6 +93,7 @@ in
       type = lib.types.package;
       default = flake.packages.${pkgs.stdenv.hostPlatform.system}.web-static;
       defaultText = lib.literalExpression "duet.packages.\${system}.web-static";
+      example = lib.literalExpression "inputs.duet.packages.x86_64-linux.web-static";
       description = "Static files of {option}`services.duet.web.package`, collected at build time.";
     };
 
@@ -105,18 +107,21 @@ in
     port = lib.mkOption {
       type = lib.types.port;
       default = 8000;
+      example = 8080;
       description = "The port gunicorn listens on.";
     };
 
     openFirewall = lib.mkOption {
       type = lib.types.bool;
       default = false;
+      example = true;
       description = "Open {option}`services.duet.web.port` in the firewall.";
     };
 
     workers = lib.mkOption {
       type = lib.types.ints.positive;
       default = 2;
+      example = 4;
       description = "Gunicorn worker processes (`WEB_CONCURRENCY`).";
     };
 

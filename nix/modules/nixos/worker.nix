@@ -28,6 +28,7 @@ in
       type = lib.types.package;
       default = flake.packages.${pkgs.stdenv.hostPlatform.system}.worker;
       defaultText = lib.literalExpression "duet.packages.\${system}.worker";
+      example = lib.literalExpression "inputs.duet.packages.x86_64-linux.worker";
       description = "The worker application (console script `duet-worker`).";
     };
 

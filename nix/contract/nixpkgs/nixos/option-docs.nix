@@ -1,6 +1,6 @@
 # STYLE.md rule 4 (after buildbot-nix's checks/lib.nix, which fails on a missing
-# description): every option under services.duet has a type, a description, and an example
-# or a default. Returns the paths of those that do not.
+# description): every option under services.duet has a type, a description and an example.
+# Returns the paths of those that do not.
 { lib }:
 configuration:
 let
@@ -13,7 +13,7 @@ let
           lib.optional (
             value.type or null == null
             || value.description or null == null
-            || !(value.example or null != null || value ? default)
+            || value.example or null == null
           ) "${prefix}.${name}"
         else if builtins.isAttrs value then
           undocumented "${prefix}.${name}" value

@@ -5,7 +5,7 @@
 # result is a derivation whose drvPath forces every node's configuration and the rendered
 # testScript; `.config.testScriptString` and `.config.nodes` are there as in the real one, for
 # the offline lint and type check of the script (e2e/harness/nixcheck.py). Every option under
-# services.duet must have a type, a description and an example or default (buildbot-nix's
+# services.duet must have a type, a description and an example (buildbot-nix's
 # checks/lib.nix fails on a missing description; STYLE.md rule 4 asks for all three).
 { lib, pkgs }:
 testModule:
@@ -115,7 +115,7 @@ let
   test =
     assert
       missingDocs == [ ]
-      || throw "contract: option ${builtins.head missingDocs} lacks a type, a description, or an example/default";
+      || throw "contract: option ${builtins.head missingDocs} lacks a type, a description or an example";
     pkgs.runCommand "vm-test-run-${cfg.name}"
       {
         contractNodes = lib.genAttrs nodeNames nodeJSON;
