@@ -227,11 +227,17 @@ class Run:
             time.sleep(0.5)
 
     def duplicated(self) -> int:
-        """Jobs whose provider was called again after a call had already succeeded."""
+        """Jobs whose provider was called again after the job had succeeded.
+
+        From the worker's own records: a call that started after the job's success, or a
+        second call recorded ``ok`` (a call is ``ok`` exactly when its summary was stored).
+        """
         [[count]] = self.stack.sql(
-            "SELECT count(DISTINCT ok.job_id) FROM common_providercall ok "
-            "JOIN common_providercall again ON again.job_id = ok.job_id AND again.id <> ok.id "
-            "WHERE ok.outcome = 'ok' AND (again.outcome = 'ok' OR again.started >= ok.finished)"
+            "SELECT count(*) FROM common_summaryjob j WHERE j.status = 'succeeded' AND ("
+            " EXISTS (SELECT FROM common_providercall c"
+            "         WHERE c.job_id = j.id AND c.started > j.finished)"
+            " OR (SELECT count(*) FROM common_providercall c"
+            "     WHERE c.job_id = j.id AND c.outcome = 'ok') > 1)"
         )
         return int(count)
 

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -84,16 +85,24 @@ def end_call(call: ProviderCall, outcome: CallOutcome, error: str = "") -> None:
     call.save(update_fields=["finished", "outcome", "error"])
 
 
-def succeed(claim: Claim, provider: str, summary: Summary) -> bool:
-    """Store the summary; ``False`` if the claim was lost meanwhile (nothing written)."""
-    return _finish(
-        claim,
-        status=JobStatus.SUCCEEDED,
-        summary=summary.text,
-        provider=provider,
-        model=summary.model,
-        error="",
-    )
+def succeed(claim: Claim, call: ProviderCall, summary: Summary) -> bool:
+    """Store the summary and mark the call ``ok``, in one transaction.
+
+    So a call is recorded as ``ok`` exactly when its summary was stored (or its claim had
+    been lost): a worker killed between the provider's answer and this write leaves the
+    call "in flight" and the job unfinished, and the next attempt is a retry, not a
+    duplicate. ``False`` if the claim was lost meanwhile (the summary is discarded).
+    """
+    with transaction.atomic():
+        end_call(call, CallOutcome.OK)
+        return _finish(
+            claim,
+            status=JobStatus.SUCCEEDED,
+            summary=summary.text,
+            provider=call.provider,
+            model=summary.model,
+            error="",
+        )
 
 
 def fail(claim: Claim, provider: str, error: str) -> bool:

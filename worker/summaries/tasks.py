@@ -84,5 +84,4 @@ def summarise(self, job_id: object) -> str:
         jobs.end_call(call, CallOutcome.PERMANENT, error)
         jobs.fail(claim, provider.name, error)
         return "failed"
-    jobs.end_call(call, CallOutcome.OK)
-    return "succeeded" if jobs.succeed(claim, provider.name, summary) else "lost"
+    return "succeeded" if jobs.succeed(claim, call, summary) else "lost"

@@ -27,10 +27,15 @@ def test_a_queued_job_is_claimed_once(make_job):
     assert claim(job.id) is None  # a duplicate delivery
 
 
+def succeed(held, text="s"):
+    call = jobs.start_call(held, "p", "m")
+    return jobs.succeed(held, call, Summary(text, "m"))
+
+
 def test_finished_jobs_are_never_claimed_again(make_job):
     job = make_job()
     held = claim(job.id)
-    assert jobs.succeed(held, "p", Summary("s", "m"))
+    assert succeed(held)
     assert claim(job.id) is None
     job.refresh_from_db()
     assert (job.status, job.summary, job.attempts) == (JobStatus.SUCCEEDED, "s", 1)
@@ -41,8 +46,8 @@ def test_an_expired_claim_is_taken_over_and_the_old_holder_is_fenced_out(make_jo
     stale = claim(job.id, lease=-1)  # its lease ran out at once
     fresh = claim(job.id)
     assert fresh is not None and fresh.attempt == 2
-    assert not jobs.succeed(stale, "p", Summary("stale result", "m"))
-    assert jobs.succeed(fresh, "p", Summary("fresh result", "m"))
+    assert not succeed(stale, "stale result")
+    assert succeed(fresh, "fresh result")
     job.refresh_from_db()
     assert job.summary == "fresh result"
 
@@ -71,3 +76,18 @@ def test_a_job_out_of_attempts_fails_instead_of_looping(make_job):
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert "all 3 attempts used" in job.error
+
+
+def test_a_call_is_ok_exactly_when_its_summary_is_stored(make_job, monkeypatch):
+    job = make_job()
+    held = claim(job.id)
+    call = jobs.start_call(held, "p", "m")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed between the provider's answer and the write")
+
+    monkeypatch.setattr(jobs, "_finish", crash)
+    with pytest.raises(RuntimeError):
+        jobs.succeed(held, call, Summary("s", "m"))
+    call.refresh_from_db()
+    assert call.outcome == "" and call.finished is None
