@@ -200,3 +200,19 @@ def test_an_undocumented_option_turns_it_red(tree):
     edit(tree / "nix/modules/nixos/web.nix", "      example = 8080;\n", "")
     _, text = problems(tree, "parse", "evaluate")
     assert "option services.duet.web.port lacks a type, a description or an example" in text
+
+
+def test_an_input_that_does_not_match_the_lock_turns_it_red(tree):
+    # The lock graph is checked against the inputs flake.nix declares, and Nix 2.8 refuses
+    # to relock offline.
+    edit(
+        tree / "flake.nix",
+        "github:NixOS/nixpkgs/nixos-25.05",
+        "github:NixOS/nixpkgs/nixos-unstable",
+    )
+    _, text = problems(tree, "lock")
+    assert (
+        "flake.nix: nixpkgs.url = 'github:NixOS/nixpkgs/nixos-unstable' is not the pinned one"
+        in text
+    )
+    assert "`nix flake metadata --offline --no-update-lock-file` rejects it" in text
