@@ -1,9 +1,14 @@
 """Management commands."""
 
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection, connections
 from rest_framework.authtoken.models import Token
+
+from documents.management.commands.migrate import LOCK_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +38,27 @@ def test_create_api_user_rejects_bad_names(name):
 
 def test_web_apps_have_no_missing_migrations():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_waits_for_another_migrate(django_db_blocker):
+    """A second migrate blocks on the advisory lock while the first holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    finished = threading.Event()
+
+    def migrate():
+        with django_db_blocker.unblock():
+            call_command("migrate", verbosity=0)
+            connections.close_all()  # this thread's own connection
+        finished.set()
+
+    thread = threading.Thread(target=migrate)
+    thread.start()
+    try:
+        assert not finished.wait(1.5), "migrate ran while another held the lock"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+    thread.join(30)
+    assert finished.is_set()
