@@ -216,3 +216,21 @@ def test_an_input_that_does_not_match_the_lock_turns_it_red(tree):
         in text
     )
     assert "`nix flake metadata --offline --no-update-lock-file` rejects it" in text
+
+
+def test_only_psycopg2_and_shared_resource_build_from_source(tree, tmp_path):
+    # preferWheels: every other locked package has a CPython 3.12 wheel for both systems, so
+    # no sdist needs build-system or Rust overrides poetry2nix's frozen tables lack. A lock
+    # update that adds an sdist-only package shows up here. (Read from the stub's env, whose
+    # nativeBuildInputs are the environment's Python modules.)
+    nix = nixcheck.Nix(tmp_path / "store")
+    for system in nixcheck.SYSTEMS:
+        for service in ("web", "worker"):
+            built = nixcheck.nix_eval(
+                nix,
+                tree,
+                f"devShells.{system}.{service}",
+                'shell: map (m: m.pname) (builtins.filter (m: m.format != "wheel")'
+                " (builtins.head shell.nativeBuildInputs).nativeBuildInputs)",
+            )
+            assert sorted(built) == ["psycopg2", "shared-resource"], (system, service)
