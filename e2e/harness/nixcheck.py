@@ -453,6 +453,12 @@ def lint_test_script(nix: Nix, tree: Path, report: Report, tools: Path) -> None:
     if len(nodes) == 1 and "machine" not in nodes:
         nodes.append("machine")
     stub = tree / DRIVER_STUB
+    missing = [tool for tool in ("mypy", "pyflakes") if not (tools / tool).exists()]
+    if missing:
+        report.problems.append(
+            f"{', '.join(missing)} not found in {tools} (web/pyproject.toml's dev group has them)"
+        )
+        return
     with tempfile.TemporaryDirectory(prefix="duet-testscript-") as scratch:
         work = Path(scratch)
         (work / "test-script").write_text(script)

@@ -7,7 +7,8 @@
   src,
   # Where in src pytest runs (its pyproject.toml holds the pytest settings).
   directory ? ".",
-  # Shell run before pytest, after the servers started.
+  # Shell run before the test servers start (runHook runs the preCheck string before the
+  # hooks' preCheckHooks).
   preCheck ? "",
 }:
 pkgs.stdenv.mkDerivation {
@@ -36,6 +37,9 @@ pkgs.stdenv.mkDerivation {
   };
 
   checkPhase = ''
+    # Its own socket path, outside the run/ directory postgresqlTestHook also uses
+    # (nixpkgs#419823 fixed a clash there after 25.05 branched off).
+    export REDIS_SOCKET=$NIX_BUILD_TOP/redis.sock
     runHook preCheck
     export HOME=$TMPDIR
     cd ${directory}
