@@ -640,6 +640,7 @@ def check(
         from .venvs import python
 
         tools = python("web").parent
+    tools = tools.absolute()
     root = state / "nix"
     root.mkdir(parents=True, exist_ok=True)
     report = Report()
