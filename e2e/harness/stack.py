@@ -41,6 +41,8 @@ class Stack:
     fast_db: bool = False
     web_env: dict[str, str] = field(default_factory=dict)
     worker_env: dict[str, str] = field(default_factory=dict)
+    broker_url: str | None = None
+    """The Celery broker for both services; None: the stack's own Redis."""
 
     def __post_init__(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -67,7 +69,9 @@ class Stack:
             {
                 "DUET_ENV": "development" if self.development else "production",
                 "DATABASE_URL_FILE": str(self.postgres.url_file(role)),
-                "CELERY_BROKER_URL_FILE": self._secret_url_file("broker-url", self.redis.url(0)),
+                "CELERY_BROKER_URL_FILE": self._secret_url_file(
+                    "broker-url", self.broker_url or self.redis.url(0)
+                ),
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PATH": f"{venv_dir(service) / 'bin'}:{clean_env()['PATH']}",
