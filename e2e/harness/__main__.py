@@ -81,18 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             token = stack.create_token("demo")
             other = stack.create_token("someone-else")
             say("3. running the scenario program (e2e/scenario.py) against it")
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    str(REPO / "e2e" / "scenario.py"),
-                    "--base-url",
-                    stack.base_url,
-                    "--token",
-                    token,
-                    "--other-token",
-                    other,
-                ]
-            )
+            result = stack.scenario(token, other, capture=False)
             if result.returncode:
                 raise HarnessError("the round trip failed; logs in " + str(stack.logs))
     finally:

@@ -143,26 +143,33 @@ class Postgres:
         """A 0600 file holding the role's URL, for ``DATABASE_URL_FILE``."""
         return write_secret(self.secrets / f"database-url-{role}", self.role_url(role))
 
+    def psql_argv(self, role: str | None = None, database: str = "postgres") -> list[str]:
+        """psql as the superuser, or as one of duet's roles (``migrator``, ``web``,
+        ``worker``); pair it with :meth:`psql_env` for the password."""
+        return [
+            str(pg_bindir() / "psql"),
+            "--no-psqlrc",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            ROLES[role] if role else "postgres",
+            "-d",
+            database,
+        ]
+
+    def psql_env(self, role: str | None = None) -> dict[str, str]:
+        secret = f"db-{role}" if role else "postgres-superuser"
+        return {**os.environ, "PGPASSWORD": (self.secrets / secret).read_text()}
+
     def psql(self, *args: str, database: str = "postgres", input: str | None = None) -> str:
-        psql = pg_bindir() / "psql"
-        env = {**os.environ, "PGPASSWORD": (self.secrets / "postgres-superuser").read_text()}
+        """Run psql as the superuser; raise HarnessError if it fails."""
         return run(
-            [
-                str(psql),
-                "--no-psqlrc",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                *args,
-            ],
-            env=env,
+            [*self.psql_argv(database=database), *args],
+            env=self.psql_env(),
             input=input,
             what="psql",
             quiet=True,

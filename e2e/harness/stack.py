@@ -7,6 +7,8 @@ stack through this one class, so each service is started one way only.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -217,6 +219,16 @@ class Stack:
             cwd=REPO / "web",
         ).start()
         return self.sweeper
+
+    def scenario(
+        self, token: str, other_token: str | None = None, capture: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the standalone scenario program (e2e/scenario.py) against this stack."""
+        argv = [sys.executable, str(REPO / "e2e" / "scenario.py"), "--base-url", self.base_url]
+        argv += ["--token", token, "--timeout", "60"]
+        if other_token:
+            argv += ["--other-token", other_token]
+        return subprocess.run(argv, capture_output=capture, text=True, timeout=180)
 
     def create_token(self, username: str) -> str:
         return self.manage("create_api_user", username).strip()

@@ -1,36 +1,18 @@
 """The worker's database role can read and write common rows and nothing more."""
 
-import os
 import subprocess
 
 import pytest
 
-from harness.servers import ROLES
-from harness.system import REPO, pg_bindir
+from harness.system import REPO
 from harness.venvs import venv_dir
 
 
 def psql_as(stack, role, sql):
-    env = {**os.environ, "PGPASSWORD": (stack.state / "secrets" / f"db-{role}").read_text()}
+    """Run ``sql`` as one of duet's roles; the completed process, failed or not."""
     return subprocess.run(
-        [
-            str(pg_bindir() / "psql"),
-            "--no-psqlrc",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(stack.postgres.port),
-            "-U",
-            ROLES[role],
-            "-d",
-            "duet",
-            "-At",
-            "-c",
-            sql,
-        ],
-        env=env,
+        [*stack.postgres.psql_argv(role, database="duet"), "-At", "-c", sql],
+        env=stack.postgres.psql_env(role),
         capture_output=True,
         text=True,
     )

@@ -12,23 +12,7 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenario.py"
 
 
 def test_the_scenario_program_completes_a_round_trip(stack, token, other_token):
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(SCENARIO),
-            "--base-url",
-            stack.base_url,
-            "--token",
-            token,
-            "--other-token",
-            other_token,
-            "--timeout",
-            "60",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = stack.scenario(token, other_token)
     assert result.returncode == 0, result.stdout + result.stderr
     last = result.stdout.strip().splitlines()[-1]
     match = re.fullmatch(

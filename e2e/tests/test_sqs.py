@@ -7,8 +7,6 @@ kombu's own HTTP client to poll), so nothing in-process is mocked.
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -50,21 +48,7 @@ def sqs_stack():
 
 def test_the_round_trip_runs_on_sqs(sqs_stack):
     token = sqs_stack.create_token("sqs")
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(SCENARIO),
-            "--base-url",
-            sqs_stack.base_url,
-            "--token",
-            token,
-            "--timeout",
-            "60",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = sqs_stack.scenario(token)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"roundtrip: ok job=\S+ status=succeeded", result.stdout)
     # The message went through SQS: the worker consumed from the SQS queue.
