@@ -1,55 +1,54 @@
-# This file contains type hints that can be prepended to Nix test scripts so they can be type
-# checked.
+# duet's stand-in for nixos/lib/test-script-prepend.py: the types the NixOS test driver
+# declares for a testScript's globals before it runs mypy on the script. Written for duet
+# from the driver's API (the 25.05 symbols: see README.md and symbols.txt), not copied.
 
-from test_driver.driver import Driver
-from test_driver.vlan import VLan
-from test_driver.machine import Machine
-from test_driver.logger import AbstractLogger
-from typing import Callable, Iterator, ContextManager, Optional, List, Dict, Any, Union
-from typing_extensions import Protocol
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 from unittest import TestCase
 
+from test_driver.driver import Driver
+from test_driver.logger import AbstractLogger
+from test_driver.machine import Machine
+from test_driver.vlan import VLan
 
-class RetryProtocol(Protocol):
-    def __call__(self, fn: Callable, timeout: int = 900) -> None:
-        raise Exception("This is just type information for the Nix test driver")
+
+class _Retry(Protocol):
+    def __call__(self, fn: Callable[..., Any], timeout: int = 900) -> None: ...
 
 
-class PollingConditionProtocol(Protocol):
+class _PollingCondition(Protocol):
     def __call__(
         self,
-        fun_: Optional[Callable] = None,
+        fun_: Callable[..., Any] | None = None,
         *,
         seconds_interval: float = 2.0,
-        description: Optional[str] = None,
-    ) -> Union[Callable[[Callable], ContextManager], ContextManager]:
-        raise Exception("This is just type information for the Nix test driver")
+        description: str | None = None,
+    ) -> Callable[[Callable[..., Any]], AbstractContextManager[Any]] | AbstractContextManager[Any]: ...
 
 
-class CreateMachineProtocol(Protocol):
+class _CreateMachine(Protocol):
     def __call__(
         self,
-        start_command: str | dict,
+        start_command: str | dict[str, Any],
         *,
-        name: Optional[str] = None,
+        name: str | None = None,
         keep_vm_state: bool = False,
-    ) -> Machine:
-        raise Exception("This is just type information for the Nix test driver")
+    ) -> Machine: ...
 
 
-start_all: Callable[[], None]
-subtest: Callable[[str], ContextManager[None]]
-retry: RetryProtocol
-test_script: Callable[[], None]
-machines: List[Machine]
-vlans: List[VLan]
+create_machine: _CreateMachine
 driver: Driver
-log: AbstractLogger
-create_machine: CreateMachineProtocol
-run_tests: Callable[[], None]
 join_all: Callable[[], None]
+log: AbstractLogger
+machines: list[Machine]
+polling_condition: _PollingCondition
+retry: _Retry
+run_tests: Callable[[], None]
 serial_stdout_off: Callable[[], None]
 serial_stdout_on: Callable[[], None]
-polling_condition: PollingConditionProtocol
+start_all: Callable[[], None]
+subtest: Callable[[str], AbstractContextManager[None]]
 t: TestCase
+test_script: Callable[[], None]
+vlans: list[VLan]
