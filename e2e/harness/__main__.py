@@ -104,6 +104,13 @@ def cmd_faults(args: argparse.Namespace) -> None:
     run_faults(args.scenario or None, args.scale)
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from .bench import bench
+
+    prepare()
+    bench(args.jobs)
+
+
 def cmd_lock(args: argparse.Namespace) -> None:
     """Refresh both locks with Poetry 1.8.5: plain, or the command in $DUET_POETRY (for
     a package mirror that needs a wrapper)."""
@@ -136,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", type=float, default=1.0, help="multiply job counts and the outage (0.1: quick)"
     )
     faults.set_defaults(func=cmd_faults)
+    bench = commands.add_parser("bench", help="speed and memory figures")
+    bench.add_argument("--jobs", type=int, default=500, help="jobs for the throughput run")
+    bench.set_defaults(func=cmd_bench)
     commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(func=cmd_lock)
     args = parser.parse_args(argv)
     try:
