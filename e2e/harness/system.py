@@ -74,6 +74,9 @@ def free_port(preferred: int | None = None) -> int:
     """``preferred`` if it is free on loopback, else a port the kernel picks."""
     for port in ([preferred] if preferred else []) + [0]:
         with socket.socket() as sock:
+            # As the servers themselves do: a port whose old connections linger in
+            # TIME_WAIT is free to listen on again.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
