@@ -148,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(func=cmd_bench)
     commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(func=cmd_lock)
     args = parser.parse_args(argv)
+
+    # A cancelled CI job sends SIGTERM: unwind like Ctrl-C, so every server is stopped.
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         args.func(args)
     except HarnessError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -109,20 +110,21 @@ class Postgres:
         return self
 
     def _accepting(self) -> bool:
+        """Ready for queries, not merely listening (it listens while still recovering)."""
         if self.process is not None and not self.process.alive():
             raise HarnessError(f"PostgreSQL exited:\n{self.process.tail()}")
-        return port_open(self.port)
+        if not port_open(self.port):
+            return False
+        ready = subprocess.run(
+            [str(pg_bindir() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+            check=False,
+        )
+        return ready.returncode == 0
 
     def stop(self) -> None:
         if self.process is not None:
             # SIGTERM is PostgreSQL's "smart" shutdown; SIGINT ("fast") ends sessions too.
             self.process.signal_group(2)
-            self.process.stop(timeout=30)
-
-    def kill(self) -> None:
-        """Stop abruptly (an immediate shutdown), as a crash or failover would."""
-        if self.process is not None:
-            self.process.signal_group(3)  # SIGQUIT: immediate shutdown
             self.process.stop(timeout=30)
 
     # -- roles and URLs --------------------------------------------------------------------

@@ -20,12 +20,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 STATE = Path(os.environ.get("DUET_STATE_DIR", REPO / ".state")).resolve()
 
-#: Debian packages the native stack needs, by the command that shows each is present.
+#: Debian packages the native stack needs, by a file that shows each is present.
 APT_PACKAGES = {
     "postgresql": "/usr/lib/postgresql",
     "redis-server": "/usr/bin/redis-server",
-    # psycopg2 builds from source (the locks hold no binary wheel of it).
-    "libpq-dev": "/usr/bin/pg_config",
+    # psycopg2 builds from source (the locks hold no binary wheel of it): a compiler and
+    # libpq's headers. (Not /usr/bin/pg_config: postgresql-common ships one too.)
+    "gcc": "/usr/bin/gcc",
+    "libc6-dev": "/usr/include/stdio.h",
+    "libpq-dev": "/usr/include/postgresql/libpq-fe.h",
     "nix-bin": "/usr/bin/nix-instantiate",
 }
 
@@ -211,8 +214,9 @@ class Process:
         return self.popen is not None and self.popen.poll() is None
 
     def signal_group(self, sig: int) -> None:
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
+        # The group outlives its leader when children linger: signal it regardless.
+        if self.popen is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, sig)
 
     def stop(self, timeout: float = 15.0) -> int | None:
@@ -221,10 +225,12 @@ class Process:
             return None
         self.signal_group(signal.SIGTERM)
         try:
-            return self.popen.wait(timeout)
+            code = self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.signal_group(signal.SIGKILL)
-            return self.popen.wait(5)
+            code = None
+        # Anything of the group still there (a leader's orphaned children) goes too.
+        self.signal_group(signal.SIGKILL)
+        return code if code is not None else self.popen.wait(5)
 
     def tail(self, lines: int = 30) -> str:
         try:

@@ -7,7 +7,7 @@ from harness.system import Process
 EXIT_SCHEMA_MISMATCH = 78
 
 
-def start_worker_expecting_refusal(stack, name):
+def start_worker_expecting_refusal(stack, name, **env):
     worker = Process(
         name,
         [
@@ -21,7 +21,7 @@ def start_worker_expecting_refusal(stack, name):
             "--without-gossip",
         ],
         log=stack.logs / f"{name}.log",
-        env=stack.service_env("worker"),
+        env={**stack.service_env("worker"), **env},
         cwd=stack.workers[0].cwd,
     ).start()
     try:
@@ -63,3 +63,18 @@ def test_a_worker_refuses_a_database_that_is_ahead(stack, ahead):
     code, log = start_worker_expecting_refusal(stack, "guard-ahead")
     assert code == EXIT_SCHEMA_MISMATCH, log
     assert "unknown to this release: common.0999_from_a_newer_release" in log
+
+
+def test_a_worker_refuses_timeouts_that_do_not_nest(stack):
+    code, log = start_worker_expecting_refusal(
+        stack, "guard-timeouts", DUET_PROVIDER_TIMEOUT="60", CELERY_TASK_SOFT_TIME_LIMIT="30"
+    )
+    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert "summaries.E001" in log
+    assert "DUET_PROVIDER_TIMEOUT=60.0 must be less than CELERY_TASK_SOFT_TIME_LIMIT=30" in log
+
+
+def test_a_worker_refuses_an_unknown_provider(stack):
+    code, log = start_worker_expecting_refusal(stack, "guard-provider", DUET_PROVIDER="gpt")
+    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert "summaries.E002" in log

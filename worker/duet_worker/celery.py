@@ -1,8 +1,9 @@
 """The worker's Celery app, configured from Django settings under the ``CELERY_`` namespace.
 
-Before the worker consumes anything it runs the schema guard: a database that is behind
-(the web has not migrated yet) or ahead (the web deployed newer models) makes the worker
-exit with status 78 (EX_CONFIG) and a message naming the migrations.
+Before the worker consumes anything it runs the system checks and the schema guard: a
+misconfiguration, or a database that is behind (the web has not migrated yet) or ahead (the
+web deployed newer models), makes the worker exit with status 78 (EX_CONFIG) and a message
+naming the cause.
 """
 
 import logging
@@ -16,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_worker.settings")
 
 logger = logging.getLogger("duet_worker")
 
-#: Exit status when the database schema does not match (sysexits.h EX_CONFIG).
+#: Exit status for a misconfiguration or a schema mismatch (sysexits.h EX_CONFIG).
 EXIT_SCHEMA_MISMATCH = 78
 
 app = Celery("duet_worker")
@@ -59,14 +60,24 @@ app.steps["worker"].add(Heartbeat)
 
 
 @signals.worker_init.connect
-def refuse_mismatched_schema(**kwargs: Any) -> None:
-    """Exit before consuming if the database does not match this release's migrations."""
+def refuse_to_start_misconfigured(**kwargs: Any) -> None:
+    """Exit 78 before consuming if a system check fails or the schema does not match.
+
+    Celery's Django fixup runs the system checks but ignores their result, so the checks
+    that guard the worker (timeouts that nest, a known provider) are enforced here.
+    """
     import django
+    from django.core import checks
     from django.db import connections
 
     from shared_resource.schema import SchemaMismatch, require_current_schema
 
     django.setup()
+    errors = [message for message in checks.run_checks() if message.is_serious()]
+    for error in errors:
+        logger.critical("refusing to start: %s", error)
+    if errors:
+        raise SystemExit(EXIT_SCHEMA_MISMATCH)
     try:
         report = require_current_schema()
     except SchemaMismatch as exc:

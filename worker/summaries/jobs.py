@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
@@ -22,6 +23,9 @@ from shared_resource.models import CallOutcome, JobStatus, ProviderCall, Summary
 from .providers import Summary
 
 logger = logging.getLogger(__name__)
+
+#: The length of the model columns (SummaryJob.model, ProviderCall.model).
+MODEL_MAX = SummaryJob._meta.get_field("model").max_length
 
 
 @dataclass(frozen=True)
@@ -40,14 +44,19 @@ class Claim:
 
 
 def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Claim | None:
-    """Claim ``job_id`` for one attempt; ``None`` (logged) if there is nothing to do."""
-    now = timezone.now()
-    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_expires__lt=now)
-    claimed = SummaryJob.objects.filter(claimable, id=job_id, attempts__lt=max_attempts).update(
+    """Claim ``job_id`` for one attempt; ``None`` (logged) if there is nothing to do.
+
+    Leases are written and compared in the database's clock (``Now()``), never a host's, so
+    skewed clocks between workers and sweepers cannot hand a live attempt to another.
+    """
+    expired = Q(status=JobStatus.RUNNING, lease_expires__lt=Now())
+    claimed = SummaryJob.objects.filter(
+        Q(status=JobStatus.QUEUED) | expired, id=job_id, attempts__lt=max_attempts
+    ).update(
         status=JobStatus.RUNNING,
         attempts=F("attempts") + 1,
-        started=now,
-        lease_expires=now + timedelta(seconds=lease_seconds),
+        started=Now(),
+        lease_expires=Now() + timedelta(seconds=lease_seconds),
     )
     if claimed:
         job = SummaryJob.objects.select_related("document").get(id=job_id)
@@ -57,12 +66,14 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
         logger.error("job %s does not exist; message dropped", job_id)
     elif job.is_terminal:
         logger.info("job %s is already %s; duplicate delivery ignored", job_id, job.status)
-    elif job.attempts >= max_attempts:
-        # Only reachable if DUET_MAX_ATTEMPTS was lowered under existing jobs.
-        SummaryJob.objects.filter(id=job_id, status=job.status, attempts=job.attempts).update(
+    elif job.status == JobStatus.QUEUED and job.attempts >= max_attempts:
+        # A queued job with no attempt left (DUET_MAX_ATTEMPTS lowered under it): fail it
+        # rather than let the sweeper publish it forever. A *running* one is on its last
+        # attempt, and this delivery is merely a duplicate: leave it be.
+        SummaryJob.objects.filter(id=job_id, status=JobStatus.QUEUED, attempts=job.attempts).update(
             status=JobStatus.FAILED,
             error=f"gave up: all {max_attempts} attempts used",
-            finished=now,
+            finished=Now(),
             lease_expires=None,
         )
         logger.warning("job %s has used all %d attempts; failed", job_id, max_attempts)
@@ -74,7 +85,7 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
 def start_call(claim: Claim, provider: str, model: str) -> ProviderCall:
     """Record the provider call before making it, so even a crash mid-call leaves a trace."""
     return ProviderCall.objects.create(
-        job_id=claim.job_id, attempt=claim.attempt, provider=provider, model=model
+        job_id=claim.job_id, attempt=claim.attempt, provider=provider, model=model[:MODEL_MAX]
     )
 
 
@@ -98,9 +109,10 @@ def succeed(claim: Claim, call: ProviderCall, summary: Summary) -> bool:
         return _finish(
             claim,
             status=JobStatus.SUCCEEDED,
-            summary=summary.text,
+            # Whatever a model returns must fit the row: PostgreSQL refuses NUL in text.
+            summary=summary.text.replace("\x00", ""),
             provider=call.provider,
-            model=summary.model,
+            model=summary.model[:MODEL_MAX],
             error="",
         )
 
@@ -116,18 +128,16 @@ def release(claim: Claim, error: str, retry_in: float, lease_seconds: float) -> 
     The lease covers the countdown plus one run, after which the sweeper publishes the job
     again should the retry message be lost.
     """
-    now = timezone.now()
     released = claim._mine().update(
         status=JobStatus.QUEUED,
         error=f"attempt {claim.attempt} failed: {error}; retrying in {retry_in:.0f} s",
-        lease_expires=now + timedelta(seconds=retry_in + lease_seconds),
+        lease_expires=Now() + timedelta(seconds=retry_in + lease_seconds),
     )
     return bool(released)
 
 
 def _finish(claim: Claim, **values: object) -> bool:
-    now = timezone.now()
-    finished = claim._mine().update(finished=now, lease_expires=None, **values)
+    finished = claim._mine().update(finished=Now(), lease_expires=None, **values)
     if not finished:
         logger.warning(
             "job %s attempt %d lost its claim before finishing; result discarded",

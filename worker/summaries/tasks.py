@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Task, shared_task
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -36,12 +36,13 @@ def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
     name=SUMMARISE_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
-    # A database that is down or restarting: try again, with backoff, for as long as it
-    # takes. Provider retries are bounded by the job's attempts instead.
+    # A database that is down or restarting: try again with backoff, for about a quarter of
+    # an hour; past that the job's lease runs out and the sweeper takes over. Provider
+    # retries are bounded by the job's attempts instead.
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,
-    max_retries=None,
+    max_retries=20,
 )
 def summarise(self, job_id: object) -> str:
     """Summarise the job's document; return what happened, for the worker log."""
@@ -57,23 +58,37 @@ def summarise(self, job_id: object) -> str:
     )
     if claim is None:
         return "skipped"
+    try:
+        return attempt(self, claim)
+    except (OperationalError, InterfaceError, Retry):
+        raise  # retried above, or by the sweeper once the lease runs out
+    except Exception as exc:
+        # Anything else is a bug or bad data (a NUL in a summary, say): fail the job
+        # readably now, rather than leave it running until the sweeper calls the provider
+        # again, and again.
+        logger.exception("job %s attempt %d crashed", claim.job_id, claim.attempt)
+        jobs.fail(claim, "", f"internal error in the worker: {type(exc).__name__}")
+        return "failed"
+
+
+def attempt(task: Task, claim: jobs.Claim) -> str:
+    """Call the provider once for a claimed job and record the outcome."""
     provider = get_provider()
     call = jobs.start_call(claim, provider.name, getattr(provider, "model", ""))
     try:
         summary = provider.summarise(title=claim.title, text=claim.text)
     except (TransientProviderError, SoftTimeLimitExceeded) as exc:
         error = str(exc) or "the attempt hit its soft time limit"
-        retry_after = getattr(exc, "retry_after", None)
         jobs.end_call(call, CallOutcome.TRANSIENT, error)
         if claim.attempt >= settings.DUET_MAX_ATTEMPTS:
             jobs.fail(claim, provider.name, f"gave up after {claim.attempt} attempts: {error}")
             return "failed"
-        delay = backoff_seconds(claim.attempt, retry_after)
+        delay = backoff_seconds(claim.attempt, getattr(exc, "retry_after", None))
         if jobs.release(claim, error, delay, settings.DUET_LEASE_SECONDS):
-            raise self.retry(countdown=delay) from None
+            raise task.retry(countdown=delay) from None
         return "lost"
     except PermanentProviderError as exc:
-        jobs.end_call(call, CallOutcome.PERMANENT, str(exc))
+        jobs.end_call(call, CallOutcome.PERMANENT, exc.detail)
         jobs.fail(claim, provider.name, str(exc))
         return "failed"
     except Exception as exc:

@@ -91,3 +91,23 @@ def test_a_call_is_ok_exactly_when_its_summary_is_stored(make_job, monkeypatch):
         jobs.succeed(held, call, Summary("s", "m"))
     call.refresh_from_db()
     assert call.outcome == "" and call.finished is None
+
+
+def test_a_duplicate_during_the_last_attempt_leaves_it_running(make_job):
+    job = make_job()
+    SummaryJob.objects.filter(id=job.id).update(attempts=2)
+    last = claim(job.id, max_attempts=3)
+    assert last.attempt == 3
+    assert claim(job.id, max_attempts=3) is None  # a duplicate delivery
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING
+    assert succeed(last)
+
+
+def test_a_summary_with_a_nul_and_a_long_model_name_is_stored(make_job):
+    job = make_job()
+    held = claim(job.id)
+    call = jobs.start_call(held, "p", "m" * 500)
+    assert jobs.succeed(held, call, Summary("a\x00b", "m" * 500))
+    job.refresh_from_db()
+    assert job.summary == "ab" and len(job.model) == 200

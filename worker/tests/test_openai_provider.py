@@ -43,7 +43,7 @@ def test_retry_after_is_read_from_the_response(provider, fake_openai):
     assert caught.value.retry_after == 7.0
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+@pytest.mark.parametrize("status", [400, 404, 422])
 def test_client_errors_are_permanent_with_the_servers_message(provider, fake_openai, status):
     fake_openai.replies = [Reply(status=status)]
     with pytest.raises(
@@ -81,3 +81,12 @@ def test_the_api_key_never_appears_in_an_error(fake_openai):
         with pytest.raises(Exception) as caught:
             provider.summarise(title="t", text="x")
         assert "sk-very-secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_keep_the_servers_words_out_of_the_job(provider, fake_openai, status):
+    fake_openai.replies = [Reply(status=status)]
+    with pytest.raises(PermanentProviderError) as caught:
+        provider.summarise(title="t", text="x")
+    assert str(caught.value) == f"the provider refused the worker's credentials ({status})"
+    assert f"scripted {status}" in caught.value.detail

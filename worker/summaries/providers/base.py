@@ -29,6 +29,12 @@ class TransientProviderError(ProviderError):
 class PermanentProviderError(ProviderError):
     """Retrying cannot help: a 4xx such as a bad key, an unknown model or a too-long input."""
 
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        #: The full story, for the worker's own record (ProviderCall.error) and logs; the
+        #: message alone reaches the job's owner through the API.
+        self.detail = detail or message
+
 
 class Provider(Protocol):
     """Summarises one document per call.

@@ -87,6 +87,11 @@ class OpenAICompatibleProvider:
                 raise TransientProviderError(
                     message, retry_after=retry_after_seconds(exc.response.headers)
                 ) from None
+            if status in (401, 403):
+                # The body may quote part of the key: the job's owner sees only this.
+                raise PermanentProviderError(
+                    f"the provider refused the worker's credentials ({status})", detail=message
+                ) from None
             raise PermanentProviderError(message) from None
         except openai.APIResponseValidationError as exc:
             raise PermanentProviderError(f"the provider's answer was malformed: {exc}") from None
