@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from shared_resource.models import JobStatus, SummaryJob
 
@@ -44,8 +44,9 @@ class SweepResult:
 
 
 def sweep(now: datetime | None = None, limit: int = 1000) -> SweepResult:
-    """Act on up to ``limit`` jobs whose lease ran out before ``now``."""
-    now = now or timezone.now()
+    """Act on up to ``limit`` jobs whose lease ran out before ``now`` (the database's clock,
+    the one leases are written in, unless a test passes a time)."""
+    now = now or Now()
     stale = timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS)
     expired = (
         SummaryJob.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
@@ -71,7 +72,10 @@ def sweep(now: datetime | None = None, limit: int = 1000) -> SweepResult:
         if publish(job_id):
             republished += 1
         else:
+            # The broker is down: the rest waits for the next sweep rather than each
+            # publish waiting out its own retries.
             unpublished += 1
+            break
     result = SweepResult(republished, reclaimed, failed, unpublished)
     if result != SweepResult():
         logger.info("sweep: %s", result)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models.functions import Now
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
@@ -93,8 +93,7 @@ class DocumentViewSet(
                     document=document,
                     # Until then the broker holds the job; after it, the sweeper publishes
                     # it again.
-                    lease_expires=timezone.now()
-                    + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
+                    lease_expires=Now() + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
                 )
                 publish_on_commit(job.id)
         except IntegrityError:

@@ -66,6 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
 ]
 
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto, so that Location headers and
+# `url` fields say https and clients never send their token in clear.
+if env.bool("DUET_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 ROOT_URLCONF = "duet_web.urls"
 WSGI_APPLICATION = "duet_web.wsgi.application"
 
@@ -118,7 +123,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # JSON in, JSON out: one request format to validate and document (others get 415).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["duet_web.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEVELOPMENT else []),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -206,3 +206,22 @@ def test_a_missing_or_bad_token_gets_401(client, header):
     assert response.status_code == 401
     assert "WWW-Authenticate" in response
     assert client.get("/api/documents/", **headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "cD1ub3RhZGF0ZQ==",  # base64 of "p=notadate": decodes, but is no timestamp
+        "cD0yMDI2LTEzLTQwVDAwOjAwOjAw",  # "p=2026-13-40T00:00:00": a timestamp that can't be
+    ],
+)
+def test_a_crafted_cursor_is_a_404_not_a_500(api, user, cursor):
+    Document.objects.create(owner=user, title="t", text="x")
+    assert api.get(f"/api/documents/?cursor={cursor}").status_code == 404
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(api):
+    raw = b"[" * 5000 + b"]" * 5000
+    response = api.generic("POST", "/api/documents/", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
