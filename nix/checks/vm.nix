@@ -144,6 +144,11 @@ else
             worker.succeed("systemctl restart duet-worker.service")
             worker.wait_for_unit("duet-worker.service")
             worker.wait_until_succeeds("journalctl -u duet-worker.service | grep -q ' ready.'")
+            # Liveness from the heartbeat file, as the worker image's health check reads it.
+            worker.succeed(
+                "DUET_WORKER_HEARTBEAT_FILE=/run/duet-worker/heartbeat"
+                " ${flake.packages.${system}.worker}/bin/duet-worker-health"
+            )
 
         with subtest("PostgreSQL and Redis answer web and worker only"):
             for machine in (web, worker):

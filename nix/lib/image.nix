@@ -9,6 +9,8 @@
   env ? [ ],
   extraContents ? [ ],
   ports ? { },
+  # An OCI Healthcheck ({ Test; Interval; ... }, durations in nanoseconds), or null.
+  healthcheck ? null,
 }:
 let
   inherit (pkgs) dockerTools;
@@ -43,5 +45,6 @@ dockerTools.buildLayeredImage {
     ]
     ++ env;
     ExposedPorts = ports;
-  };
+  }
+  // pkgs.lib.optionalAttrs (healthcheck != null) { Healthcheck = healthcheck; };
 }

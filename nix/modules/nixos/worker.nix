@@ -123,6 +123,8 @@ in
         workerCfg.settings
         // {
           DUET_PROVIDER = workerCfg.provider;
+          # Liveness without the broker's remote control (duet-worker-health reads it).
+          DUET_WORKER_HEARTBEAT_FILE = "/run/duet-worker/heartbeat";
         }
       );
       serviceConfig = units.hardening // {
