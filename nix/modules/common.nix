@@ -51,16 +51,7 @@ in
   options.services.duet = {
     settings = lib.mkOption {
       type = lib.types.submodule {
-        freeformType = lib.types.attrsOf (
-          lib.types.nullOr (
-            lib.types.oneOf [
-              lib.types.bool
-              lib.types.int
-              lib.types.str
-              lib.types.path
-            ]
-          )
-        );
+        freeformType = lib.types.attrsOf units.environmentValue;
         options = {
           DUET_ENV = lib.mkOption {
             type = lib.types.enum [

@@ -38,6 +38,16 @@ let
     '';
   };
 
+  # The value of one environment variable in a `settings` option; `null` leaves it out.
+  environmentValue = lib.types.nullOr (
+    lib.types.oneOf [
+      lib.types.bool
+      lib.types.int
+      lib.types.str
+      lib.types.path
+    ]
+  );
+
   toEnvironment = lib.mapAttrs (
     _: value:
     if lib.isBool value then
@@ -47,7 +57,17 @@ let
   );
 in
 {
-  inherit launcher;
+  inherit launcher environmentValue;
+
+  # `services.duet.<side>.settings`: one side's environment, on top of the shared one.
+  settingsOption =
+    who: example:
+    lib.mkOption {
+      type = lib.types.attrsOf environmentValue;
+      default = { };
+      inherit example;
+      description = "Environment of ${who} only, on top of {option}`services.duet.settings`.";
+    };
 
   # The pretix/paperless baseline, sorted; units relax it only with a reason beside them.
   hardening = {

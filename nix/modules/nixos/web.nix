@@ -153,24 +153,9 @@ in
       '';
     };
 
-    settings = lib.mkOption {
-      type = lib.types.attrsOf (
-        lib.types.nullOr (
-          lib.types.oneOf [
-            lib.types.bool
-            lib.types.int
-            lib.types.str
-          ]
-        )
-      );
-      default = { };
-      example = {
-        DUET_SWEEP_STALE_SECONDS = 300;
-        DUET_MAX_TEXT_CHARS = 200000;
-      };
-      description = ''
-        Environment of the web-side processes only, on top of {option}`services.duet.settings`.
-      '';
+    settings = units.settingsOption "the web-side processes" {
+      DUET_SWEEP_STALE_SECONDS = 300;
+      DUET_MAX_TEXT_CHARS = 200000;
     };
 
     extraArgs = lib.mkOption {

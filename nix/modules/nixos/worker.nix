@@ -69,23 +69,10 @@ in
       description = "Files passed with LoadCredential to the worker, each as `<NAME>_FILE`.";
     };
 
-    settings = lib.mkOption {
-      type = lib.types.attrsOf (
-        lib.types.nullOr (
-          lib.types.oneOf [
-            lib.types.bool
-            lib.types.int
-            lib.types.str
-          ]
-        )
-      );
-      default = { };
-      example = {
-        OPENAI_BASE_URL = "http://llm.internal:8000/v1";
-        DUET_OPENAI_MODEL = "qwen2.5-7b-instruct";
-        DUET_PROVIDER_TIMEOUT = 120;
-      };
-      description = "Environment of the worker only, on top of {option}`services.duet.settings`.";
+    settings = units.settingsOption "the worker" {
+      OPENAI_BASE_URL = "http://llm.internal:8000/v1";
+      DUET_OPENAI_MODEL = "qwen2.5-7b-instruct";
+      DUET_PROVIDER_TIMEOUT = 120;
     };
 
     extraArgs = lib.mkOption {
