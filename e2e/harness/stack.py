@@ -7,6 +7,7 @@ stack through this one class, so each service is started one way only.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -76,7 +77,7 @@ class Stack:
                 ),
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
-                "PATH": f"{venv_dir(service) / 'bin'}:{clean_env()['PATH']}",
+                "PATH": f"{venv_dir(service) / 'bin'}:{os.environ['PATH']}",
             }
         )
         if service == "web":

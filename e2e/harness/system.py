@@ -8,13 +8,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -267,20 +266,13 @@ def run(
     return result.stdout
 
 
-def which(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise HarnessError(f"{name} not found on PATH")
-    return path
-
-
-def clean_env(extra: Mapping[str, str] | None = None, drop: Iterable[str] = ()) -> dict[str, str]:
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The caller's environment without anything that would redirect our services."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DUET_", "CELERY_", "DATABASE_", "PG", "OPENAI_"))
-        and key not in {"CACHE_URL", "VIRTUAL_ENV", "PYTHONHOME", *drop}
+        and key not in {"CACHE_URL", "VIRTUAL_ENV", "PYTHONHOME"}
     }
     env.update(extra or {})
     return env

@@ -10,6 +10,7 @@ installed last, editable, from the working tree.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -151,8 +152,6 @@ def ensure_venv(service: str, force: bool = False) -> Path:
 
 
 def _pip_env() -> dict[str, str]:
-    import os
-
     return {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
