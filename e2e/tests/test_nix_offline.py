@@ -322,14 +322,30 @@ def test_a_percent_sign_is_escaped_in_units_but_not_for_systemd_run(tree, tmp_pa
     assert "%%" not in nodes["manage"]
 
 
-def test_an_unescaped_percent_sign_in_a_unit_turns_it_red(tree):
+@pytest.mark.parametrize(
+    ("file", "old", "new", "value"),
+    [
+        # No escaping at all: the URL-encoded CACHE_URL reaches Environment= first.
+        (
+            "nix/modules/units.nix",
+            'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
+            "toString value",
+            "%3Aweb",
+        ),
+        # gunicorn's log format in ExecStart=.
+        (
+            "nix/modules/nixos/web.nix",
+            "${units.escapeSpecifiers webCfg.extraArgs}",
+            "${webCfg.extraArgs}",
+            "--access-logformat '%(h)s %(r)s %(s)s'",
+        ),
+    ],
+)
+def test_an_unescaped_percent_sign_in_a_unit_turns_it_red(tree, file, old, new, value):
     # The stub option tree refuses a bare `%` in a unit's environment or serviceConfig;
     # nix/contract/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
-    edit(
-        tree / "nix/modules/units.nix",
-        'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
-        "toString value",
-    )
+    edit(tree / file, old, new)
     report, text = problems(tree, "parse", "evaluate")
     assert "would reach a unit file with a bare `%'" in text
+    assert value in text
     assert "nixosModules.default" not in report.evaluated
