@@ -53,7 +53,8 @@ let
   # and serviceConfig into the unit file as given (nixos/lib/systemd-lib.nix): a `%` meant
   # literally, say in a URL-encoded value, is written `%%` there. Not in duet-manage, whose
   # systemd-run passes its --setenv and --property values over D-Bus, where systemd takes
-  # them literally.
+  # them literally (systemd's src/core/dbus-execute.c keeps them as sent and escapes the
+  # specifiers itself when it writes the transient unit).
   escapeSpecifiers = value: builtins.replaceStrings [ "%" ] [ "%%" ] (toString value);
 
   toEnvironment = lib.mapAttrs (
