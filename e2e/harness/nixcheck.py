@@ -10,7 +10,9 @@ Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never bui
    argument and option names the pinned sources do not accept, and check what they can
    (override shapes, lock membership, paths);
 3. the VM test's ``testScript`` passes pyflakes and mypy as the NixOS test driver applies
-   them, against the typed driver stub in ``nix/contract/test-driver``;
+   them, against the typed driver stub in ``nix/contract/test-driver``; its nodes' firewall
+   rules, pg_hba lines and binds answer each peer on both of its addresses, as the
+   dual-stack test network needs (dualstack.py);
 4. ``flake.lock`` holds the pinned revisions, its graph is complete and matches the inputs
    ``flake.nix`` declares, and ``nix flake metadata --offline --no-update-lock-file``
    accepts it.
@@ -37,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import dualstack
 from .system import REPO, STATE, HarnessError
 
 SYSTEMS = ("x86_64-linux", "aarch64-linux")
@@ -499,6 +502,17 @@ def lint_test_script(nix: Nix, tree: Path, report: Report, tools: Path) -> None:
             )
 
 
+def check_network(nix: Nix, tree: Path, report: Report) -> None:
+    """The VM test's nodes answer both address families (dualstack.py)."""
+    try:
+        nodes = nix_eval(nix, tree, f"{VM_CHECK}.config", dualstack.NODES_EXPR)
+    except NixCheckError as exc:
+        report.problems.append(f"the VM test's network cannot be read:\n{exc}")
+        return
+    assert isinstance(nodes, dict)
+    report.problems.extend(f"dual-stack: {problem}" for problem in dualstack.problems(nodes))
+
+
 # --- 4. flake.lock -----------------------------------------------------------------------------
 
 
@@ -622,7 +636,7 @@ def lock_problems(lock: dict, declared: dict) -> list[str]:
 # --- all of it ---------------------------------------------------------------------------------
 
 
-STEPS = ("parse", "evaluate", "script", "lock")
+STEPS = ("parse", "evaluate", "script", "network", "lock")
 
 
 def check(
@@ -631,7 +645,7 @@ def check(
     tools: Path | None = None,
     steps: Iterable[str] = STEPS,
 ) -> Report:
-    """Run the checks (all four by default) on a snapshot of ``repo``; ``tools`` is the
+    """Run the checks (all of them by default) on a snapshot of ``repo``; ``tools`` is the
     directory holding mypy and pyflakes (the web venv's, from web/poetry.lock)."""
     steps = set(steps)
     if shutil.which("nix") is None or shutil.which("nix-instantiate") is None:
@@ -655,6 +669,8 @@ def check(
                 evaluate_outputs(nix, tree, report)
             if "script" in steps:
                 lint_test_script(nix, tree, report, tools)
+            if "network" in steps:
+                check_network(nix, tree, report)
         if "lock" in steps:
             check_lock(nix, tree, report)
         # The store's files are read-only, as Nix leaves them.

@@ -234,3 +234,118 @@ def test_only_psycopg2_and_shared_resource_build_from_source(tree, tmp_path):
                 " (builtins.head shell.nativeBuildInputs).nativeBuildInputs)",
             )
             assert sorted(built) == ["psycopg2", "shared-resource"], (system, service)
+
+
+# --- the dual-stack test network (harness/dualstack.py) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        # No ip6tables rule for PostgreSQL: web's and worker's IPv6 attempts hang on DROP.
+        (
+            "nix/checks/vm.nix",
+            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept",
+            "",
+            "db: the firewall accepts web on tcp/5432 over IPv4 only",
+        ),
+        # IPv4 rules only, as ip6tables would never see them.
+        (
+            "nix/checks/vm.nix",
+            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 6379",
+            "iptables -A nixos-fw -p tcp -s ${address} --dport 6379",
+            "db: the firewall accepts worker on tcp/6379 over IPv4 only",
+        ),
+        # No IPv6 pg_hba line: libpq's first attempt is refused, and it does not try the next.
+        (
+            "nix/checks/vm.nix",
+            "host duet duet_migrator,duet_web,duet_worker ${address}/128 scram-sha-256",
+            "# ${address}/128",
+            "db: pg_hba lets web in (host duet duet_migrator,duet_web,duet_worker scram-sha-256)"
+            " over IPv4 only",
+        ),
+        (
+            "nix/checks/vm.nix",
+            'bind = "0.0.0.0 ::";',
+            'bind = "0.0.0.0";',
+            "db: Redis server duet binds '0.0.0.0', IPv4 only",
+        ),
+        (
+            "nix/checks/vm.nix",
+            'address = "::";',
+            'address = "0.0.0.0";',
+            "web: duet's web binds '0.0.0.0', IPv4 only",
+        ),
+        # The stub test network without IPv6, as before nixpkgs pull request 319308.
+        (
+            "nix/contract/nixpkgs/nixos/testing.nix",
+            'networking.primaryIPv6Address = primary "ipv6";',
+            "",
+            "web: /etc/hosts has no IPv6 line for db",
+        ),
+    ],
+)
+def test_a_rule_for_one_address_family_turns_it_red(tree, file, old, new, message):
+    edit(tree / file, old, new)
+    _, text = problems(tree, "parse", "network")
+    assert message in text
+
+
+# --- `%` in unit files (nix/modules/units.nix, escapeSpecifiers) ------------------------------
+
+
+def test_a_percent_sign_is_escaped_in_units_but_not_for_systemd_run(tree, tmp_path):
+    # NixOS writes `environment` into Environment= as given and systemd expands `%`
+    # specifiers there; systemd-run's --setenv goes over D-Bus and is taken literally.
+    value = "redis://cache.internal:6379/1?key_prefix=duet%3Aweb"
+    edit(
+        tree / "nix/checks/vm.nix",
+        "          environmentFile = brokerEnv;\n",
+        f'          environmentFile = brokerEnv;\n          settings.CACHE_URL = "{value}";\n',
+    )
+    nix = nixcheck.Nix(tmp_path / "store")
+    nodes = nixcheck.nix_eval(
+        nix,
+        tree,
+        f"{nixcheck.VM_CHECK}.config.nodes",
+        "nodes: {"
+        " web = nodes.web.systemd.services.duet-web.environment.CACHE_URL;"
+        " migrate = nodes.web.systemd.services.duet-migrate.environment.CACHE_URL;"
+        " worker = nodes.worker.systemd.services.duet-worker.environment.CACHE_URL;"
+        ' manage = (builtins.head (builtins.filter (p: p.name == "duet-manage")'
+        " nodes.web.environment.systemPackages)).contractText; }",
+    )
+    assert isinstance(nodes, dict)
+    escaped = value.replace("%", "%%")
+    assert nodes["web"] == nodes["migrate"] == nodes["worker"] == escaped
+    assert f"--setenv=CACHE_URL={value}" in nodes["manage"]
+    assert "%%" not in nodes["manage"]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "value"),
+    [
+        # No escaping at all: the URL-encoded CACHE_URL reaches Environment= first.
+        (
+            "nix/modules/units.nix",
+            'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
+            "toString value",
+            "%3Aweb",
+        ),
+        # gunicorn's log format in ExecStart=.
+        (
+            "nix/modules/nixos/web.nix",
+            "${units.escapeSpecifiers webCfg.extraArgs}",
+            "${webCfg.extraArgs}",
+            "--access-logformat '%(h)s %(r)s %(s)s'",
+        ),
+    ],
+)
+def test_an_unescaped_percent_sign_in_a_unit_turns_it_red(tree, file, old, new, value):
+    # The stub option tree refuses a bare `%` in a unit's environment or serviceConfig;
+    # nix/contract/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
+    edit(tree / file, old, new)
+    report, text = problems(tree, "parse", "evaluate")
+    assert "would reach a unit file with a bare `%'" in text
+    assert value in text
+    assert "nixosModules.default" not in report.evaluated

@@ -35,10 +35,17 @@ else
       };
 
       # The only hosts allowed to reach PostgreSQL and Redis (the seed's RDS inbound rules).
-      clients = map (node: node.networking.primaryIPAddress) [
+      # The test network is dual-stack: every node has an IPv4 and an IPv6 address, and
+      # /etc/hosts lists both for each name, so glibc tries `db`'s IPv6 address first. Each
+      # client is allowed on both, or its IPv6 attempts would hang on the firewall's DROP.
+      clients = [
         nodes.web
         nodes.worker
       ];
+      ipv4 = map (node: node.networking.primaryIPAddress) clients;
+      ipv6 = map (node: node.networking.primaryIPv6Address) clients;
+      dbNet = nodes.db.networking;
+      webNet = nodes.web.networking;
     in
     {
       name = "duet";
@@ -55,22 +62,34 @@ else
             inherit passwordFiles;
           };
           services.postgresql = {
+            # listen_addresses = '*': every IPv4 and IPv6 address.
             enableTCPIP = true;
-            authentication = lib.concatMapStrings (address: ''
-              host duet duet_migrator,duet_web,duet_worker ${address}/32 scram-sha-256
-            '') clients;
+            authentication =
+              lib.concatMapStrings (address: ''
+                host duet duet_migrator,duet_web,duet_worker ${address}/32 scram-sha-256
+              '') ipv4
+              + lib.concatMapStrings (address: ''
+                host duet duet_migrator,duet_web,duet_worker ${address}/128 scram-sha-256
+              '') ipv6;
           };
           services.redis.servers.duet = {
             enable = true;
             port = 6379;
-            bind = null;
+            # Both families, said outright (Redis's own default, `* -::*`, makes IPv6 optional).
+            bind = "0.0.0.0 ::";
             requirePassFile = pkgs.writeText "duet-redis-password" redisPassword;
           };
-          # Ports 5432 and 6379 stay closed to everyone else, `client` included.
-          networking.firewall.extraCommands = lib.concatMapStrings (address: ''
-            iptables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept
-            iptables -A nixos-fw -p tcp -s ${address} --dport 6379 -j nixos-fw-accept
-          '') clients;
+          # Ports 5432 and 6379 stay closed to everyone else, `client` included: the iptables
+          # rules for IPv4, the ip6tables rules for IPv6 (NixOS's firewall runs both).
+          networking.firewall.extraCommands =
+            lib.concatMapStrings (address: ''
+              iptables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept
+              iptables -A nixos-fw -p tcp -s ${address} --dport 6379 -j nixos-fw-accept
+            '') ipv4
+            + lib.concatMapStrings (address: ''
+              ip6tables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept
+              ip6tables -A nixos-fw -p tcp -s ${address} --dport 6379 -j nixos-fw-accept
+            '') ipv6;
         };
 
         web = {
@@ -80,7 +99,8 @@ else
           ];
           services.duet.web = {
             enable = true;
-            address = "0.0.0.0";
+            # IPv6 and, through v4-mapped addresses, IPv4 too.
+            address = "::";
             openFirewall = true;
             allowedHosts = [
               "web"
@@ -150,13 +170,21 @@ else
                 " ${flake.packages.${system}.worker}/bin/duet-worker-health"
             )
 
-        with subtest("PostgreSQL and Redis answer web and worker only"):
-            for machine in (web, worker):
-                assert reachable(machine, "db", 5432), f"{machine.name} cannot reach PostgreSQL"
-                assert reachable(machine, "db", 6379), f"{machine.name} cannot reach Redis"
-            assert not reachable(client, "db", 5432), "PostgreSQL is open to client"
-            assert not reachable(client, "db", 6379), "Redis is open to client"
-            assert reachable(client, "web", 8000), "the API is closed to client"
+        with subtest("Names resolve to both families"):
+            # So the firewall, pg_hba and the binds must answer both (glibc tries IPv6 first).
+            hosts = web.succeed("getent ahosts db")
+            for address in ("${dbNet.primaryIPv6Address}", "${dbNet.primaryIPAddress}"):
+                assert address in hosts, f"db does not resolve to {address}: {hosts}"
+
+        with subtest("PostgreSQL and Redis answer web and worker only, on both families"):
+            for host in ("db", "${dbNet.primaryIPAddress}", "${dbNet.primaryIPv6Address}"):
+                for machine in (web, worker):
+                    for port in (5432, 6379):
+                        assert reachable(machine, host, port), f"{machine.name} -> {host}:{port}"
+                for port in (5432, 6379):
+                    assert not reachable(client, host, port), f"{host}:{port} is open to client"
+            for host in ("web", "${webNet.primaryIPAddress}", "${webNet.primaryIPv6Address}"):
+                assert reachable(client, host, 8000), f"the API is closed to client on {host}"
 
         with subtest("A document sent from outside is summarised by the worker"):
             token = web.succeed("duet-manage create_api_user vm").strip()

@@ -17,9 +17,12 @@ let
         web = {
           enable = true;
           allowedHosts = [ "duet.example.org" ];
+          # A `%` reaches ExecStart= and Environment= escaped (units.nix, escapeSpecifiers).
           extraArgs = [
             "--timeout"
             "60"
+            "--access-logformat"
+            "%(h)s %(r)s %(s)s"
           ];
           credentials.CACHE_URL = "/run/secrets/cache-url";
         };
@@ -34,7 +37,7 @@ let
           enable = true;
           provider = "openai";
           openaiApiKeyFile = "/run/secrets/openai";
-          settings.OPENAI_BASE_URL = "http://llm.internal:8000/v1";
+          settings.OPENAI_BASE_URL = "http://llm.internal:8000/%7Eteam/v1";
         };
         database.createLocally = true;
         broker.createLocally = true;
@@ -46,6 +49,8 @@ let
           enable = true;
           allowedHosts = [ "duet.example.org" ];
           secretKeyFile = "/run/secrets/django-secret-key";
+          # A URL-encoded value: its `%` reaches Environment= as `%%`.
+          settings.CACHE_URL = "redis://cache.internal:6379/1?key_prefix=duet%3Aweb";
         };
         worker.enable = true;
         database = {

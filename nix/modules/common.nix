@@ -183,7 +183,9 @@ in
           RemainAfterExit = true;
           User = "postgres";
           Group = "postgres";
-          LoadCredential = map (role: "${role}-password:${db.passwordFiles.${role}}") passwordRoles;
+          LoadCredential = units.unitLines (
+            map (role: "${role}-password:${db.passwordFiles.${role}}") passwordRoles
+          );
         };
         script = ''
           psql --no-psqlrc -v ON_ERROR_STOP=1 \

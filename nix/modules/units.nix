@@ -48,6 +48,15 @@ let
     ]
   );
 
+  # systemd expands `%` specifiers (systemd.unit(5)) in Environment=, ExecStart=,
+  # LoadCredential= and EnvironmentFile=, and NixOS writes systemd.services.<name>.environment
+  # and serviceConfig into the unit file as given (nixos/lib/systemd-lib.nix): a `%` meant
+  # literally, say in a URL-encoded value, is written `%%` there. Not in duet-manage, whose
+  # systemd-run passes its --setenv and --property values over D-Bus, where systemd takes
+  # them literally (systemd's src/core/dbus-execute.c keeps them as sent and escapes the
+  # specifiers itself when it writes the transient unit).
+  escapeSpecifiers = value: builtins.replaceStrings [ "%" ] [ "%%" ] (toString value);
+
   toEnvironment = lib.mapAttrs (
     _: value:
     if lib.isBool value then
@@ -57,7 +66,12 @@ let
   );
 in
 {
-  inherit launcher environmentValue;
+  inherit launcher environmentValue escapeSpecifiers;
+
+  # What goes into a unit file, escaped (above): an environment, LoadCredential= lines,
+  # EnvironmentFile= paths.
+  unitEnvironment = lib.mapAttrs (_: escapeSpecifiers);
+  unitLines = map escapeSpecifiers;
 
   # `services.duet.<side>.settings`: one side's environment, on top of the shared one.
   settingsOption =
@@ -107,8 +121,9 @@ in
     UMask = "0077";
   };
 
-  # The environment of a unit connecting as `role`: duet's settings, then libpq's variables
-  # (the default DATABASE_URL names only the database, README.md), then the unit's own.
+  # The environment of a process connecting as `role`: duet's settings, then libpq's
+  # variables (the default DATABASE_URL names only the database, README.md), then the
+  # process's own. Unescaped: a unit takes it through unitEnvironment.
   environment =
     role: extra:
     toEnvironment (

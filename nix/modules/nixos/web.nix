@@ -19,6 +19,13 @@ let
     if generatesSecretKey then "/var/lib/duet-web/django-secret-key" else webCfg.secretKeyFile;
   secretKeyUnits = lib.optional generatesSecretKey "duet-web-secret-key.service";
 
+  # gunicorn's --bind takes an IPv6 address in brackets.
+  bindHost =
+    if builtins.match ".*:.*" webCfg.address != null then
+      "[${webCfg.address}]"
+    else
+      webCfg.address;
+
   # Everything the web side's processes share; `role` picks the database role.
   env =
     role:
@@ -41,7 +48,7 @@ let
   commonServiceConfig = units.hardening // {
     User = "duet-web";
     Group = "duet";
-    EnvironmentFile = units.environmentFiles;
+    EnvironmentFile = units.unitLines units.environmentFiles;
     RuntimeDirectoryMode = "0700";
     SupplementaryGroups = units.brokerGroups;
   };
@@ -100,8 +107,11 @@ in
     address = lib.mkOption {
       type = lib.types.str;
       default = "127.0.0.1";
-      example = "0.0.0.0";
-      description = "The address gunicorn binds to; put a TLS proxy in front of it.";
+      example = "::";
+      description = ''
+        The address gunicorn binds to; put a TLS proxy in front of it. An IPv6 address is
+        bracketed for gunicorn; `::` takes IPv6 and, as v4-mapped addresses, IPv4 too.
+      '';
     };
 
     port = lib.mkOption {
@@ -219,15 +229,18 @@ in
       requires = units.databaseUnits ++ secretKeyUnits;
       after = [ "network-online.target" ] ++ units.databaseUnits ++ secretKeyUnits;
       wants = [ "network-online.target" ];
-      environment = env "migrator" // {
-        # migrate grants the worker role its tables (shared_resource/grants.py).
-        DUET_WORKER_DB_ROLE = cfg.database.roles.worker;
-      };
+      environment = units.unitEnvironment (
+        env "migrator"
+        // {
+          # migrate grants the worker role its tables (shared_resource/grants.py).
+          DUET_WORKER_DB_ROLE = cfg.database.roles.worker;
+        }
+      );
       serviceConfig = commonServiceConfig // {
         Type = "oneshot";
         RemainAfterExit = true;
         RuntimeDirectory = "duet-migrate";
-        LoadCredential = credentials "migrator";
+        LoadCredential = units.unitLines (credentials "migrator");
         ExecStart = "${lib.getExe units.launcher} ${manageBin} migrate --noinput";
         # Long migrations must not be killed half-way (pretix allows 15 min too).
         TimeoutStartSec = "15min";
@@ -244,15 +257,18 @@ in
       ]
       ++ units.brokerUnits;
       wants = [ "network-online.target" ];
-      environment = env "web" // {
-        DUET_WEB_BIND = "${webCfg.address}:${toString webCfg.port}";
-        WEB_CONCURRENCY = toString webCfg.workers;
-      };
+      environment = units.unitEnvironment (
+        env "web"
+        // {
+          DUET_WEB_BIND = "${bindHost}:${toString webCfg.port}";
+          WEB_CONCURRENCY = toString webCfg.workers;
+        }
+      );
       serviceConfig = commonServiceConfig // {
         Type = "exec";
         RuntimeDirectory = "duet-web";
-        LoadCredential = credentials "web";
-        ExecStart = "${lib.getExe units.launcher} ${lib.getExe webCfg.package} ${webCfg.extraArgs}";
+        LoadCredential = units.unitLines (credentials "web");
+        ExecStart = "${lib.getExe units.launcher} ${lib.getExe webCfg.package} ${units.escapeSpecifiers webCfg.extraArgs}";
         Restart = "on-failure";
         RestartSec = "5s";
       };
@@ -262,11 +278,11 @@ in
       description = "duet: re-publish stale jobs (sweep_jobs)";
       requires = [ "duet-migrate.service" ];
       after = [ "duet-migrate.service" ] ++ units.brokerUnits;
-      environment = env "web";
+      environment = units.unitEnvironment (env "web");
       serviceConfig = commonServiceConfig // {
         Type = "oneshot";
         RuntimeDirectory = "duet-sweep";
-        LoadCredential = credentials "web";
+        LoadCredential = units.unitLines (credentials "web");
         ExecStart = "${lib.getExe units.launcher} ${manageBin} sweep_jobs";
       };
     };

@@ -106,34 +106,38 @@ in
       ++ units.databaseUnits
       ++ units.brokerUnits;
       wants = [ "network-online.target" ];
-      environment = units.environment "worker" (
-        workerCfg.settings
-        // {
-          DUET_PROVIDER = workerCfg.provider;
-          # Liveness without the broker's remote control (duet-worker-health reads it).
-          DUET_WORKER_HEARTBEAT_FILE = "/run/duet-worker/heartbeat";
-        }
+      environment = units.unitEnvironment (
+        units.environment "worker" (
+          workerCfg.settings
+          // {
+            DUET_PROVIDER = workerCfg.provider;
+            # Liveness without the broker's remote control (duet-worker-health reads it).
+            DUET_WORKER_HEARTBEAT_FILE = "/run/duet-worker/heartbeat";
+          }
+        )
       );
       serviceConfig = units.hardening // {
         Type = "exec";
         User = "duet-worker";
         Group = "duet";
         SupplementaryGroups = units.brokerGroups;
-        EnvironmentFile = units.environmentFiles;
+        EnvironmentFile = units.unitLines units.environmentFiles;
         RuntimeDirectory = "duet-worker";
         RuntimeDirectoryMode = "0700";
-        LoadCredential = units.credentials "worker" (
-          lib.optionalAttrs (workerCfg.openaiApiKeyFile != null) {
-            OPENAI_API_KEY = workerCfg.openaiApiKeyFile;
-          }
-          // workerCfg.credentials
+        LoadCredential = units.unitLines (
+          units.credentials "worker" (
+            lib.optionalAttrs (workerCfg.openaiApiKeyFile != null) {
+              OPENAI_API_KEY = workerCfg.openaiApiKeyFile;
+            }
+            // workerCfg.credentials
+          )
         );
         ExecStart = lib.concatStringsSep " " [
           (lib.getExe units.launcher)
           (lib.getExe workerCfg.package)
           "--loglevel INFO"
           "--concurrency ${toString workerCfg.concurrency}"
-          workerCfg.extraArgs
+          (units.escapeSpecifiers workerCfg.extraArgs)
         ];
         # Restart on crashes and lost connections, but not on a schema mismatch: restarting
         # cannot fix it. Run the web's migrations (or deploy the matching release), then

@@ -101,6 +101,26 @@ let
     "Unit"
   ];
 
+  # NixOS writes environment and serviceConfig values into the unit file as given
+  # (systemd-lib.nix: `Environment=` via toJSON, the rest via attrsToSection), and systemd
+  # expands `%` specifiers in them (systemd.unit(5)). duet means none: every `%` that
+  # reaches a unit must be written `%%`. A stricter check than NixOS makes.
+  specifierFree =
+    value:
+    !(builtins.isString value)
+    || builtins.match ".*%.*" (builtins.replaceStrings [ "%%" ] [ "" ] value) == null
+    || throw (
+      "contract: `${value}' would reach a unit file with a bare `%', which systemd expands"
+      + " as a specifier; write `%%' (nix/contract/nixpkgs/nixos/options.nix)"
+    );
+
+  # A string in a unit file.
+  unitString = lib.mkOptionType {
+    name = "str";
+    check = value: builtins.isString value && specifierFree value;
+    merge = lib.mergeEqualOption;
+  };
+
   # systemd-unit-options.nix: unitOption merges lists by concatenation, scalars by equality.
   unitOption = lib.mkOptionType {
     name = "systemd option";
@@ -124,7 +144,10 @@ let
             key:
             builtins.elem key allowedKeys
             || throw "contract: `${key}' is not a systemd directive duet is known to use (nix/contract/nixpkgs/nixos/options.nix)"
-          ) (builtins.attrNames x);
+          ) (builtins.attrNames x)
+          && builtins.all (value: builtins.all specifierFree (lib.toList value)) (
+            builtins.attrValues x
+          );
       merge = (types.attrsOf unitOption).merge;
     };
 
@@ -151,7 +174,7 @@ let
     environment = opt (types.attrsOf (
       types.nullOr (
         types.oneOf [
-          types.str
+          unitString
           types.path
           types.package
         ]
@@ -232,7 +255,26 @@ in
 
     networking = {
       hostName = opt types.str "nixos";
+      domain = opt (types.nullOr types.str) null;
+      enableIPv6 = opt types.bool true;
+      # qemu-vm.nix (internal): the addresses the test network puts in /etc/hosts.
       primaryIPAddress = opt types.str "";
+      primaryIPv6Address = opt types.str "";
+      extraHosts = opt types.lines "";
+      interfaces = opt (types.attrsOf (
+        types.submodule {
+          options = lib.genAttrs [ "ipv4" "ipv6" ] (_: {
+            addresses = opt (types.listOf (
+              types.submodule {
+                options = {
+                  address = optNoDefault types.str;
+                  prefixLength = optNoDefault types.int;
+                };
+              }
+            )) [ ];
+          });
+        }
+      )) { };
       firewall = {
         enable = opt types.bool true;
         allowedTCPPorts = opt (types.listOf types.port) [ ];

@@ -1,7 +1,7 @@
 # pkgs.testers.runNixOSTest, reduced (nix-api.md §4; F nixos/lib/testing/*.nix): the test
 # module is evaluated against the test framework's top-level options (an unknown one is an
 # error), each node against the stock options of ./options.nix plus its own modules, with
-# `nodes` and the test network (192.168.1.<n>) as in nixos/lib/testing/network.nix. The
+# `nodes` and the test network of nixos/lib/testing/network.nix (below). The
 # result is a derivation whose drvPath forces every node's configuration and the rendered
 # testScript; `.config.testScriptString` and `.config.nodes` are there as in the real one, for
 # the offline lint and type check of the script (e2e/harness/nixcheck.py). Every option under
@@ -72,15 +72,65 @@ let
 
   nodeNames = builtins.attrNames cfg.nodes;
 
+  # nixos/lib/testing/network.nix (F, NixOS/nixpkgs@003d5816; IPv6 since pull request
+  # 319308, June 2024, so in 25.05): node n (1-based, in attribute-name order) gets, on the
+  # interface of each of its vlans, 192.168.<vlan>.<n>/24 and 2001:db8:<vlan>::<n>/64; the
+  # first interface's are its primary addresses, and every node's /etc/hosts (extraHosts)
+  # lists each node's IPv4 line, then its IPv6 line, for the same names.
+  networkModule =
+    index: name:
+    { config, ... }:
+    let
+      number = toString (index + 1);
+      interfaces = builtins.genList (
+        i:
+        let
+          vlan = toString (builtins.elemAt config.virtualisation.vlans i);
+        in
+        lib.nameValuePair "eth${toString (i + 1)}" {
+          ipv4.addresses = [
+            {
+              address = "192.168.${vlan}.${number}";
+              prefixLength = 24;
+            }
+          ];
+          ipv6.addresses = [
+            {
+              address = "2001:db8:${vlan}::${number}";
+              prefixLength = 64;
+            }
+          ];
+        }
+      ) (builtins.length config.virtualisation.vlans);
+      primary =
+        family:
+        lib.optionalString (interfaces != [ ])
+          (builtins.head (builtins.head interfaces).value.${family}.addresses).address;
+      hostLines =
+        node:
+        let
+          net = node.networking;
+          names =
+            lib.optionalString (net.domain != null) "${net.hostName}.${net.domain} "
+            + "${net.hostName}\n";
+        in
+        lib.optionalString (net.primaryIPAddress != "") "${net.primaryIPAddress} ${names}"
+        + lib.optionalString (net.primaryIPv6Address != "") "${net.primaryIPv6Address} ${names}";
+    in
+    {
+      networking.hostName = lib.mkDefault name;
+      networking.interfaces = builtins.listToAttrs interfaces;
+      networking.primaryIPAddress = primary "ipv4";
+      networking.primaryIPv6Address = primary "ipv6";
+      networking.extraHosts = lib.concatMapStrings (node: hostLines nodes.${node}) nodeNames;
+    };
+
   evalNode =
     index: name:
     lib.evalModules {
       modules = [
         (import ./options.nix { inherit pkgs; })
-        {
-          networking.hostName = name;
-          networking.primaryIPAddress = "192.168.1.${toString (index + 1)}";
-        }
+        (networkModule index name)
         cfg.defaults
         cfg.extraBaseModules
         cfg.nodes.${name}

@@ -197,19 +197,45 @@ let
           pyproject = true;
         };
 
+      # nixpkgs' own Python packages that duet's outputs reach: poetry2nix takes the build
+      # systems of its known-build-systems.json and its bootstrapping packages (packaging,
+      # wheel, flit-core, ...) from nixpkgs in place of the locked ones, its default
+      # overrides add others to locked packages (mypy, rich, jsonschema, cryptography,
+      # django's pytest-runner), and shared-resource builds with nixpkgs' poetry-core.
+      # Versions from pkgs/development/python-modules/<name>/default.nix in F
+      # (faukah/nixpkgs@3b20077c, master about a month after the 25.05 branch-off of
+      # 2025-05-15; the pin itself is not readable here), unless a line says otherwise.
       basePackages = final: {
         python = py;
         inherit buildPythonPackage hasPythonModule requiredPythonModules;
         buildPythonApplication = buildPythonPackage;
         toPythonModule = drv: drv // { pythonModule = py; };
         callPackage = throw "contract: python.pkgs.callPackage is not stubbed";
-        # Build systems as in 25.05.
-        poetry-core = nixpkgsPackage "poetry-core" "2.1.3";
-        setuptools = nixpkgsPackage "setuptools" "80.9.0";
-        wheel = nixpkgsPackage "wheel" "0.45.1";
-        pip = nixpkgsPackage "pip" "25.0.1";
-        hatchling = nixpkgsPackage "hatchling" "1.27.0";
-        flit-core = nixpkgsPackage "flit-core" "3.12.0";
+        # Build systems and poetry2nix's bootstrapping packages.
+        build = nixpkgsPackage "build" "1.2.2.post1"; # build/default.nix
+        flit = nixpkgsPackage "flit" "3.12.0"; # flit/default.nix
+        flit-core = nixpkgsPackage "flit-core" "3.12.0"; # flit-core/default.nix: flit's version
+        hatchling = nixpkgsPackage "hatchling" "1.27.0"; # hatchling/default.nix
+        installer = nixpkgsPackage "installer" "0.7.0"; # installer/default.nix
+        packaging = nixpkgsPackage "packaging" "24.2"; # packaging/default.nix
+        pip = nixpkgsPackage "pip" "25.0.1"; # pip/default.nix
+        poetry-core = nixpkgsPackage "poetry-core" "2.1.2"; # poetry-core/default.nix
+        pyproject-hooks = nixpkgsPackage "pyproject-hooks" "1.2.0"; # pyproject-hooks/default.nix
+        setuptools = nixpkgsPackage "setuptools" "78.1.0"; # setuptools/default.nix
+        setuptools-scm = nixpkgsPackage "setuptools-scm" "8.2.0"; # setuptools-scm/default.nix
+        tomli = nixpkgsPackage "tomli" "2.2.1"; # tomli/default.nix
+        wheel = nixpkgsPackage "wheel" "0.45.1"; # wheel/default.nix
+        # What poetry2nix's default overrides add to packages of duet's locks.
+        cffi = nixpkgsPackage "cffi" "1.17.1"; # cffi/default.nix (cryptography)
+        commonmark = nixpkgsPackage "commonmark" "0.9.1"; # commonmark/default.nix (rich)
+        importlib-resources = nixpkgsPackage "importlib-resources" "6.5.2"; # (jsonschema)
+        setuptools-rust = nixpkgsPackage "setuptools-rust" "1.11.0"; # (cryptography)
+        types-psutil = nixpkgsPackage "types-psutil" "7.0.0.20250401"; # (mypy)
+        types-setuptools = nixpkgsPackage "types-setuptools" "78.1.0.20250329"; # (mypy)
+        # (mypy) Removed from master on 2025-05-24 (F's python-aliases.nix: a throw), after
+        # the branch-off, so still a package in 25.05; the newest stored file,
+        # piegamesde/nixpkgs@22e8f8b4 types-typed-ast/default.nix, has 1.5.8.4.
+        types-typed-ast = nixpkgsPackage "types-typed-ast" "1.5.8.4";
       };
     in
     py;
