@@ -94,9 +94,11 @@ def test_the_redirect_spares_health_and_https_gets_hsts(client):
     assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-def test_answers_deny_framing(client, api):
-    assert client.get("/api/health/")["X-Frame-Options"] == "DENY"
-    assert api.get("/api/documents/")["X-Frame-Options"] == "DENY"
+def test_answers_deny_framing_and_sniffing(client, api):
+    for response in (client.get("/api/health/"), api.get("/api/documents/")):
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Referrer-Policy"] == "same-origin"
 
 
 def drf_views(resolver: URLResolver | None = None):
