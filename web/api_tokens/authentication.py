@@ -21,7 +21,6 @@ from .models import ApiToken
 
 class ApiTokenAuthentication(TokenAuthentication):
     keyword = "Token"
-    model = ApiToken
 
     def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
         try:
