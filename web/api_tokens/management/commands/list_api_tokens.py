@@ -25,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, username: str, **options: Any) -> None:
         user = get_user(username)
         now = timezone.now()
-        self.stdout.write(COLUMNS.format("id", "name", "created", "expires", "last used"))
+        self.stdout.write(COLUMNS.format("id", "name", "created", "expires", "last used").rstrip())
         for token in ApiToken.objects.filter(user=user):
             expires = _when(token.expires, "never")
             if token.expired(now):
