@@ -43,12 +43,12 @@ def cmd_up(args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     with stack:
-        token = stack.create_token(args.user)
+        token = stack.remembered_token(args.user)
         say(
             f"""
 duet is up.
   API:     {stack.base_url}/api/
-  token:   {token}   (user {args.user!r})
+  token:   {token}   (user {args.user!r}; kept in {stack.state / "secrets"})
   logs:    {stack.logs}/
 
 Try it:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from .system import (
     HarnessError,
     Process,
     clean_env,
+    pg_bindir,
     read_or_create_secret,
     remembered_port,
     run,
@@ -231,8 +233,29 @@ class Stack:
             argv += ["--other-token", other_token]
         return subprocess.run(argv, capture_output=capture, text=True, timeout=180)
 
-    def create_token(self, username: str) -> str:
-        return self.manage("create_api_user", username).strip()
+    def create_token(self, username: str, *options: str) -> str:
+        """A new token for ``username`` (created if missing); printed once, stored hashed."""
+        return self.manage("create_api_user", username, *options).strip()
+
+    def remembered_token(self, username: str) -> str:
+        """The token kept for ``username`` in a 0600 file under the state folder, while it
+        still works (a second ``./dev up`` prints the same one); else a new one, kept."""
+        if not re.fullmatch(r"[\w.@+-]+", username):
+            raise HarnessError(f"invalid user name {username!r}")
+        path = self.state / "secrets" / f"api-token-{username}"
+        if path.exists():
+            token = path.read_text().strip()
+            if http_json("GET", f"{self.base_url}/api/documents/?page_size=1", token)[0] == 200:
+                return token
+        token = self.create_token(username, "--name", "./dev (kept in .state)")
+        write_secret(path, token)
+        return token
+
+    def pg_dump(self) -> str:
+        """duet's whole database as SQL, dumped as the superuser (what a backup holds)."""
+        argv = [str(pg_bindir() / "pg_dump"), "--no-password", "-h", "127.0.0.1"]
+        argv += ["-p", str(self.postgres.port), "-U", "postgres", "-d", "duet"]
+        return run(argv, env=self.postgres.psql_env(), what="pg_dump", quiet=True)
 
     def processes(self) -> list[Process]:
         return [p for p in (self.sweeper, *self.workers, self.web) if p is not None]
@@ -269,11 +292,15 @@ class Stack:
 
 
 def http_json(
-    method: str, url: str, token: str | None = None, body: object | None = None
+    method: str,
+    url: str,
+    token: str | None = None,
+    body: object | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], object]:
     """A small JSON HTTP client for the harness (the scenario program has its own)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     request.add_header("Accept", "application/json")
     if data is not None:
         request.add_header("Content-Type", "application/json")

@@ -10,6 +10,7 @@ FORBIDDEN = {
     "shared_resource": {
         "duet_web",
         "documents",
+        "api_tokens",
         "duet_worker",
         "summaries",
         "celery",
@@ -18,7 +19,14 @@ FORBIDDEN = {
         "kombu",
     },
     "web": {"duet_worker", "summaries", "openai"},
-    "worker": {"duet_web", "documents", "rest_framework", "drf_spectacular", "gunicorn"},
+    "worker": {
+        "duet_web",
+        "documents",
+        "api_tokens",
+        "rest_framework",
+        "drf_spectacular",
+        "gunicorn",
+    },
 }
 
 

@@ -4,6 +4,7 @@ import subprocess
 
 import pytest
 
+from harness.servers import ROLES
 from harness.system import REPO
 from harness.venvs import venv_dir
 
@@ -35,13 +36,27 @@ def test_the_worker_role_may_use_common_rows(stack):
         "INSERT INTO django_migrations (app, name, applied) VALUES ('common', 'x', now())",
         "DELETE FROM django_migrations",
         "SELECT * FROM auth_user",
-        "SELECT * FROM authtoken_token",
+        "SELECT * FROM api_tokens_apitoken",
+        "UPDATE api_tokens_apitoken SET expires = NULL",
     ],
 )
 def test_the_worker_role_is_denied(stack, sql):
     result = psql_as(stack, "worker", sql)
     assert result.returncode != 0
     assert "permission denied" in result.stderr or "must be owner" in result.stderr
+
+
+def test_the_worker_role_reaches_common_tables_and_the_migration_records_only(stack):
+    """Whatever later migrations add (the API token table among them) stays out of reach."""
+    granted = stack.sql(
+        "SELECT DISTINCT table_name FROM information_schema.role_table_grants"
+        f" WHERE grantee = '{ROLES['worker']}' ORDER BY 1"
+    )
+    names = [row[0] for row in granted]
+    assert "common_summaryjob" in names
+    assert [n for n in names if not n.startswith("common_")] == ["django_migrations"]
+    tables = [row[0] for row in stack.sql("SELECT tablename FROM pg_tables")]
+    assert "api_tokens_apitoken" in tables
 
 
 def test_the_web_role_cannot_change_the_schema_either(stack):

@@ -1,5 +1,6 @@
 """No secret reaches a log, an error response or the repository."""
 
+import re
 import subprocess
 
 from harness.stack import http_json
@@ -56,3 +57,13 @@ def test_processes_get_secrets_as_files_not_values(stack):
         joined = " ".join(f"{k}={v}" for k, v in env.items())
         assert not any(value in joined for value in secret_values(stack).values())
         assert "DATABASE_URL_FILE" in env and "DATABASE_URL" not in env
+
+
+def test_the_repository_holds_no_api_token(stack, token):
+    """Nothing shaped like a duet token is tracked (what a secret scanner would flag)."""
+    pattern = r"duet_[0-9a-f]{12}_[0-9A-Za-z]{43}"
+    assert re.fullmatch(pattern, token)
+    tracked = subprocess.run(
+        ["git", "grep", "-I", "-l", "-E", "-e", pattern], cwd=REPO, capture_output=True, text=True
+    )
+    assert tracked.returncode == 1 and tracked.stdout == "", tracked.stdout

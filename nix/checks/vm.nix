@@ -203,6 +203,18 @@ else
             assert provider == "extractive", f"the worker recorded {provider!r}"
             worker.succeed(f"journalctl -u duet-worker.service | grep -q {job}")
 
+        with subtest("API tokens are stored hashed and revoked by id"):
+            dump = db.succeed("runuser -u postgres -- pg_dump duet")
+            token_id = token.split("_")[1]
+            assert token_id in dump, "the token table is missing from the dump"
+            assert token not in dump and other not in dump, "a token is stored in clear"
+            web.succeed(f"duet-manage revoke_api_token {token_id}")
+            status = client.succeed(
+                "curl --silent --output /dev/null --write-out '%{http_code}'"
+                f" -H 'Authorization: Token {token}' http://web:8000/api/documents/"
+            )
+            assert status == "401", f"a revoked token got {status}"
+
         with subtest("The sweeper runs on its timer"):
             web.wait_for_unit("duet-sweep.timer")
             web.succeed("systemctl start duet-sweep.service")

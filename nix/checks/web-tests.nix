@@ -15,6 +15,7 @@ import ../lib/pytest-check.nix { inherit pkgs; } {
       (root + "/manage.py")
       (root + "/duet_web")
       (root + "/documents")
+      (root + "/api_tokens")
       (root + "/tests")
     ];
   };

@@ -18,6 +18,7 @@ duet.application {
       (root + "/manage.py")
       (root + "/duet_web")
       (root + "/documents")
+      (root + "/api_tokens")
     ];
   };
 }

@@ -43,6 +43,21 @@ def test_worker_role_gets_dml_on_common_tables_only(role):
     assert not privilege(role, "auth_user", "SELECT")
 
 
+def test_tables_of_other_apps_are_never_granted(role):
+    """The web's API token table (app api_tokens) lives outside ``common``: never granted."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE api_tokens_apitoken (id varchar(12) PRIMARY KEY)")
+    try:
+        with override_settings(DUET_WORKER_DB_ROLE=role):
+            grant_worker_privileges(sender=apps.get_app_config("common"), using="default")
+        assert privilege(role, "common_document", "SELECT")
+        for kind in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            assert not privilege(role, "api_tokens_apitoken", kind)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE api_tokens_apitoken")
+
+
 def test_nothing_is_granted_without_a_role(role):
     with override_settings(DUET_WORKER_DB_ROLE=None):
         grant_worker_privileges(sender=apps.get_app_config("common"), using="default")

@@ -1,5 +1,5 @@
-"""Rate limits per user, counted in the shared cache (Redis), so every gunicorn worker and
-every web host sees the same counts.
+"""Rate limits per user, and per client address for requests without a valid token, counted
+in the shared cache (Redis), so every gunicorn worker and every web host sees the same counts.
 
 They fail open: if the cache is unreachable (Redis restarting), requests are served
 unthrottled, with a warning, rather than answered 500. Throttling protects capacity; it is
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from rest_framework.throttling import UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
     from rest_framework.request import Request
@@ -20,10 +20,10 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through its settin
 logger = logging.getLogger(__name__)
 
 
-class UserThrottle(UserRateThrottle):
-    """All requests of a user (``DEFAULT_THROTTLE_RATES["user"]``): mostly polls."""
+class FailOpen(SimpleRateThrottle):
+    """Serve unthrottled, with a warning, while the cache is unreachable."""
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
+    def allow_request(self, request: Request, view: APIView | None) -> bool:
         try:
             return super().allow_request(request, view)
         except Exception as exc:
@@ -31,8 +31,29 @@ class UserThrottle(UserRateThrottle):
             return True
 
 
+class UserThrottle(FailOpen, UserRateThrottle):
+    """All requests of a user (``DEFAULT_THROTTLE_RATES["user"]``): mostly polls."""
+
+
 class SubmitRateThrottle(UserThrottle):
     """Document submissions (``DEFAULT_THROTTLE_RATES["submit"]``), which cost LLM calls,
     limited more tightly than reads."""
 
     scope = "submit"
+
+
+class AnonymousThrottle(FailOpen):
+    """Requests with no valid token (none, malformed, unknown, expired, revoked), per client
+    address (``DEFAULT_THROTTLE_RATES["anon"]``).
+
+    Called by the token authentication itself (api_tokens.authentication), not listed as a
+    view throttle: DRF answers 401 from its permission check before any throttle runs. The
+    address is REMOTE_ADDR, or the X-Forwarded-For entry ``NUM_PROXIES`` from the right, which
+    the settings allow only behind the TLS proxy (DRF's ``get_ident``).
+    """
+
+    scope = "anon"
+
+    def get_cache_key(self, request: Request, view: APIView | None) -> str:
+        # Not request.user: this runs while authentication is still deciding it.
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -48,6 +48,10 @@ class DocumentViewSet(
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self) -> QuerySet[Document]:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation (drf-spectacular) only needs the model: no request.user, so
+            # no authentication and no anonymous throttle count for its mock requests.
+            return Document.objects.none()
         return Document.objects.filter(owner=self.request.user).select_related("summary_job")
 
     def get_throttles(self) -> list:
@@ -125,4 +129,6 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
 
     def get_queryset(self) -> QuerySet[SummaryJob]:
+        if getattr(self, "swagger_fake_view", False):
+            return SummaryJob.objects.none()
         return SummaryJob.objects.filter(document__owner=self.request.user)

@@ -35,7 +35,7 @@ if not SECRET_KEY:
             "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set; "
             "only DUET_ENV=development has a built-in key"
         )
-    # Tokens are random database rows, not signed with this key, so it protects nothing
+    # API tokens are random and stored hashed, not signed with this key, so it protects nothing
     # that matters locally; it never applies outside development.
     SECRET_KEY = "development-only-insecure-key"
 
@@ -53,10 +53,13 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "shared_resource.apps.CommonConfig",
     "documents",
+    # Hashed API tokens: a web-only app, so the worker role (granted common_* only) never
+    # reaches the table. Replaces rest_framework.authtoken (its table is carried over and
+    # dropped by api_tokens' migration 0002).
+    "api_tokens",
 ]
 
 MIDDLEWARE = [
@@ -64,12 +67,56 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "duet_web.middleware.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # X-Frame-Options: DENY on every answer (the browsable API and any HTML page).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# Behind a TLS-terminating proxy that sets X-Forwarded-Proto, so that Location headers and
-# `url` fields say https and clients never send their token in clear.
-if env.bool("DUET_BEHIND_TLS_PROXY", default=False):
+# --- Security: HTTPS behind the proxy, client addresses, silenced deploy checks ----------
+# `manage.py check --deploy --fail-level WARNING` is clean in both configurations below
+# (tests/test_security.py); README "Security" says what is left to the operator.
+DUET_BEHIND_TLS_PROXY = env.bool("DUET_BEHIND_TLS_PROXY", default=False)
+if DUET_BEHIND_TLS_PROXY:
+    # The proxy terminates TLS and sets X-Forwarded-Proto, so that Location headers and `url`
+    # fields say https and clients never send their token in clear.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Local health checks (systemd, a load balancer, the container runtime) ask gunicorn
+    # directly over plain HTTP: they must get the answer, not a redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+    SECURE_HSTS_SECONDS = env.int("DUET_HSTS_SECONDS", default=365 * 24 * 3600)
+    # Only the API host's own subdomains; off if the API is served at a domain whose other
+    # subdomains still speak plain HTTP.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DUET_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DUET_HSTS_PRELOAD", default=False)
+
+# The client address for the anonymous throttle: REMOTE_ADDR, or, behind the TLS proxy, the
+# X-Forwarded-For entry written by the outermost of DUET_NUM_PROXIES trusted proxies.
+# Without the proxy X-Forwarded-For is whatever the client wrote, so it is never trusted.
+DUET_NUM_PROXIES = env.int("DUET_NUM_PROXIES", default=1 if DUET_BEHIND_TLS_PROXY else 0)
+if DUET_NUM_PROXIES < 0 or (DUET_NUM_PROXIES and not DUET_BEHIND_TLS_PROXY):
+    raise ImproperlyConfigured(
+        "DUET_NUM_PROXIES counts the proxies in front of duet (0 or more) and needs "
+        "DUET_BEHIND_TLS_PROXY=true: X-Forwarded-For is trusted only from the TLS proxy"
+    )
+
+SILENCED_SYSTEM_CHECKS = [
+    # security.W003 (no CsrfViewMiddleware): CSRF abuses credentials a browser sends by
+    # itself (session cookies, HTTP Basic). None is reachable: no sessions app, no session or
+    # auth middleware, and every view authenticates with the Authorization: Token header
+    # only (tests/test_security.py checks every URL).
+    "security.W003",
+]
+if not DUET_BEHIND_TLS_PROXY:
+    # security.W004 (HSTS), W008 (SSL redirect): without the TLS proxy gunicorn serves plain
+    # HTTP itself (the VM test, the e2e and fault suites, local health checks); both are on
+    # with DUET_BEHIND_TLS_PROXY=true.
+    SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008"]
+elif not SECURE_HSTS_PRELOAD:
+    # security.W021 (HSTS preload): preloading commits the whole registrable domain to HTTPS
+    # in browsers for months; the domain's owner opts in (DUET_HSTS_PRELOAD=true), as the
+    # preload list asks tools not to enable it by default.
+    SILENCED_SYSTEM_CHECKS += ["security.W021"]
+# --- end of security ------------------------------------------------------------------------
 
 ROOT_URLCONF = "duet_web.urls"
 WSGI_APPLICATION = "duet_web.wsgi.application"
@@ -116,8 +163,9 @@ DUET_SWEEP_STALE_SECONDS = env.int("DUET_SWEEP_STALE_SECONDS", default=120)
 DUET_MAX_ATTEMPTS = env.int("DUET_MAX_ATTEMPTS", default=DEFAULT_MAX_ATTEMPTS)
 
 REST_FRAMEWORK = {
-    # Token first and only: it sends WWW-Authenticate, so a missing token is a 401.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    # Token first and only: it sends WWW-Authenticate, so a missing token is a 401. Hashed
+    # keys (api_tokens); it also throttles requests without a valid token ("anon" below).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api_tokens.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "documents.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 20,
@@ -133,9 +181,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("DUET_THROTTLE_USER", default="600/min"),
         "submit": env.str("DUET_THROTTLE_SUBMIT", default="60/min"),
+        # Per client address, for requests with no valid token (documents.throttling).
+        "anon": env.str("DUET_THROTTLE_ANON", default="60/min"),
     },
-    # Behind a reverse proxy, the number of proxies whose X-Forwarded-For to trust.
-    "NUM_PROXIES": env.int("DUET_NUM_PROXIES", default=0),
+    # The number of proxies whose X-Forwarded-For to trust (see the security block above).
+    "NUM_PROXIES": DUET_NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -7,9 +7,9 @@ import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api_tokens.models import ApiToken
 from shared_resource.contract import QUEUE
 
 
@@ -23,9 +23,10 @@ def other_user(db):
     return get_user_model().objects.create(username="grace")
 
 
-def client_for(user):
+def client_for(user, **mint):
+    """An API client authenticated with a freshly minted token of ``user``."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.mint(user, **mint)[1]}")
     return client
 
 

@@ -1,32 +1,38 @@
 """Management commands."""
 
+import re
 import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
-from rest_framework.authtoken.models import Token
 
+from api_tokens.models import ApiToken
+from api_tokens.tokens import TOKEN_PATTERN, digest
 from documents.management.commands.migrate import LOCK_KEY
 
 pytestmark = pytest.mark.django_db
 
 
-def test_create_api_user_prints_only_the_token(capsys):
+def test_create_api_user_prints_only_a_token_and_stores_its_hash(capsys):
     call_command("create_api_user", "ada")
     out = capsys.readouterr().out.strip()
     user = get_user_model().objects.get(username="ada")
-    assert out == Token.objects.get(user=user).key
+    assert re.fullmatch(TOKEN_PATTERN, out)
+    stored = ApiToken.objects.get(user=user)
+    assert out.startswith(f"duet_{stored.id}_")
+    assert stored.digest == digest(out) and out not in stored.digest
     assert not user.has_usable_password()
 
 
-def test_create_api_user_twice_reuses_the_user_and_token(capsys):
+def test_create_api_user_twice_reuses_the_user_and_mints_another_token(capsys):
     call_command("create_api_user", "ada")
     first = capsys.readouterr().out
     call_command("create_api_user", "ada")
-    assert capsys.readouterr().out == first
+    assert capsys.readouterr().out != first
     assert get_user_model().objects.count() == 1
+    assert ApiToken.objects.count() == 2
 
 
 @pytest.mark.parametrize("name", ["", "has space", "semi;colon"])

@@ -17,6 +17,16 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path):
         assert code in schema
 
 
+def test_the_schema_documents_the_token_scheme(api):
+    schema = api.get("/api/schema/?format=json").json()
+    scheme = schema["components"]["securitySchemes"]["apiToken"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert "Token duet_<id>_<secret>" in scheme["description"]
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    secured = [op for op in operations if op.get("security") == [{"apiToken": []}]]
+    assert len(secured) == len(operations) - 1  # all but the health check
+
+
 def test_the_schema_needs_a_token(client, api):
     assert client.get("/api/schema/").status_code == 401
     assert api.get("/api/schema/?format=json").status_code == 200

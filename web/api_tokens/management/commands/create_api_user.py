@@ -1,21 +1,34 @@
-"""``create_api_user``: make (or reuse) a user and print their API token, alone on stdout."""
+"""``create_api_user``: make (or reuse) a user and print a new API token, alone on stdout."""
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rest_framework.authtoken.models import Token
+
+from ._shared import add_token_arguments, mint_and_print
 
 
 class Command(BaseCommand):
-    help = "Create a user (no password: the API uses tokens) and print their token."
+    help = (
+        "Create a user (no password: the API uses tokens), or reuse an existing one, and "
+        "print a new token for it. Each run mints another token; earlier ones stay valid."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--email", default="")
+        add_token_arguments(parser)
 
-    def handle(self, *args: Any, username: str, email: str, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        username: str,
+        email: str,
+        name: str,
+        expires_in: str | None,
+        **options: Any,
+    ) -> None:
         User = get_user_model()
         try:
             User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
@@ -27,6 +40,5 @@ class Command(BaseCommand):
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
-        token, _ = Token.objects.get_or_create(user=user)
         self.stderr.write(f"{'created' if created else 'existing'} user {username!r}")
-        self.stdout.write(token.key)
+        mint_and_print(self, user, name, expires_in)
