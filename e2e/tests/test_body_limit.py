@@ -6,6 +6,7 @@ import socket
 import urllib.error
 import urllib.request
 
+import pytest
 import requests
 
 #: Six times the default DUET_MAX_BODY_BYTES (1 MiB), under the 16 MiB that is drained.
@@ -19,13 +20,10 @@ def test_urllib_reads_the_413_of_a_6_mb_post(stack, token):
         method="POST",
         headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
     )
-    try:
+    with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request, timeout=60)
-    except urllib.error.HTTPError as error:
-        assert error.code == 413
-        assert "the limit is 1048576 bytes" in json.loads(error.read())["detail"]
-    else:
-        raise AssertionError("a 6 MB body was accepted")
+    assert raised.value.code == 413
+    assert "the limit is 1048576 bytes" in json.loads(raised.value.read())["detail"]
 
 
 def test_requests_reads_the_413_of_a_6_mb_post(stack, token):
