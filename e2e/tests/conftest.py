@@ -14,7 +14,15 @@ def stack():
     shutil.rmtree(state, ignore_errors=True)
     # Throttles out of the way: schemathesis sends a thousand requests as one user.
     limits = {"DUET_THROTTLE_USER": "1000000/min", "DUET_THROTTLE_SUBMIT": "1000000/min"}
-    with Stack(state, fast_db=True, sweep_interval=1.0, web_env=limits) as running:
+    # JSON logs, as the Compose file sets them (test_json_logs.py reads them).
+    json_logs = {"DUET_LOG_FORMAT": "json"}
+    with Stack(
+        state,
+        fast_db=True,
+        sweep_interval=1.0,
+        web_env={**limits, **json_logs},
+        worker_env=json_logs,
+    ) as running:
         yield running
 
 

@@ -12,7 +12,8 @@ from functools import partial
 from django.db import transaction
 
 from duet_web.celery import app as celery_app
-from shared_resource.contract import QUEUE, SUMMARISE_TASK, SummariseRequest
+from shared_resource import logs
+from shared_resource.contract import QUEUE, REQUEST_ID_HEADER, SUMMARISE_TASK, SummariseRequest
 
 logger = logging.getLogger(__name__)
 
@@ -21,22 +22,27 @@ def publish(job_id: uuid.UUID) -> bool:
     """Send the summarise task for ``job_id`` now; return whether the broker took it.
 
     The job id is also the task id, so a log line or a broker message leads to its row.
+    The current request's id (none for the sweeper) travels as a message header.
     """
-    try:
-        celery_app.send_task(
-            SUMMARISE_TASK,
-            kwargs=SummariseRequest(job_id).to_kwargs(),
-            task_id=str(job_id),
-            queue=QUEUE,
-            retry=True,
-        )
-    except Exception as exc:
-        logger.warning(
-            "could not publish job %s (%s); it stays queued for the sweeper",
-            job_id,
-            type(exc).__name__,
-        )
-        return False
+    request_id = logs.request_id.get()
+    with logs.bound(job_id=str(job_id)):
+        try:
+            celery_app.send_task(
+                SUMMARISE_TASK,
+                kwargs=SummariseRequest(job_id).to_kwargs(),
+                task_id=str(job_id),
+                queue=QUEUE,
+                retry=True,
+                headers={REQUEST_ID_HEADER: request_id} if request_id else None,
+            )
+        except Exception as exc:
+            logger.warning(
+                "could not publish job %s (%s); it stays queued for the sweeper",
+                job_id,
+                type(exc).__name__,
+            )
+            return False
+        logger.info("published job %s", job_id)
     return True
 
 

@@ -7,11 +7,13 @@ outside development (``DUET_ENV=development``) a missing secret key or host list
 with a message naming the variable to set.
 """
 
+import logging
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from shared_resource import logs
 from shared_resource.contract import DEFAULT_MAX_ATTEMPTS
 
 env = environ.FileAwareEnv()
@@ -60,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Operability (request ids in logs and on responses): first, so every answer has one.
+    "duet_web.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "duet_web.middleware.RequestBodyLimitMiddleware",
@@ -168,10 +172,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# --- Operability: logs -------------------------------------------------------------------
+# DUET_LOG_FORMAT=plain (default) or json: one JSON object per line, with the request and
+# job ids (shared_resource/logs.py; gunicorn's own lines follow it in gunicorn_conf.py).
+DUET_LOG_FORMAT = env.str("DUET_LOG_FORMAT", default="plain")
+if DUET_LOG_FORMAT not in logs.FORMATS:
+    raise ImproperlyConfigured(
+        f"DUET_LOG_FORMAT must be 'plain' or 'json', not {DUET_LOG_FORMAT!r}"
+    )
+# Python warnings through logging too, so that a JSON log holds only JSON lines.
+logging.captureWarnings(True)
+LOGGING = logs.logging_config(DUET_LOG_FORMAT, env.str("DJANGO_LOG_LEVEL", default="INFO"))
