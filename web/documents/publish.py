@@ -18,14 +18,13 @@ from shared_resource.contract import QUEUE, REQUEST_ID_HEADER, SUMMARISE_TASK, S
 logger = logging.getLogger(__name__)
 
 
-def publish(job_id: uuid.UUID) -> bool:
+def publish(job_id: uuid.UUID, request_id: str | None = None) -> bool:
     """Send the summarise task for ``job_id`` now; return whether the broker took it.
 
     The job id is also the task id, so a log line or a broker message leads to its row.
-    The current request's id (none for the sweeper) travels as a message header.
+    ``request_id`` (the HTTP request's; none for the sweeper) travels as a message header.
     """
-    request_id = logs.request_id.get()
-    with logs.bound(job_id=str(job_id)):
+    with logs.bound(job_id=str(job_id), request_id=request_id):
         try:
             celery_app.send_task(
                 SUMMARISE_TASK,
@@ -48,5 +47,6 @@ def publish(job_id: uuid.UUID) -> bool:
 
 def publish_on_commit(job_id: uuid.UUID) -> None:
     """Publish once the current transaction commits, never before (no worker can then see
-    a job id whose row does not exist yet)."""
-    transaction.on_commit(partial(publish, job_id), robust=True)
+    a job id whose row does not exist yet). The request's id is taken now, while known."""
+    request_id = logs.request_id.get()
+    transaction.on_commit(partial(publish, job_id, request_id), robust=True)

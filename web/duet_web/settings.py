@@ -62,8 +62,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Operability (request ids in logs and on responses): first, so every answer has one.
+    # Operability (request ids in logs and on responses, HTTP metrics): first, so every
+    # answer has an id and is counted.
     "duet_web.request_id.RequestIdMiddleware",
+    "duet_web.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "duet_web.middleware.RequestBodyLimitMiddleware",
@@ -171,6 +173,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+
+# --- Operability: metrics -----------------------------------------------------------------
+# /metrics answers 404 unless this is set; then it needs "Authorization: Bearer <token>".
+DUET_METRICS_TOKEN = env.str("DUET_METRICS_TOKEN", default="").strip()
 
 # --- Operability: logs -------------------------------------------------------------------
 # DUET_LOG_FORMAT=plain (default) or json: one JSON object per line, with the request and

@@ -4,11 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from .health import health
+from .metrics import metrics
 
 urlpatterns = [
     path("api/", include("documents.urls")),
     path("api/health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 handler400 = "duet_web.errors.bad_request"
