@@ -25,12 +25,12 @@ from .stack import Stack
 from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
 
 
-def prepare() -> None:
+def prepare(for_tests: bool = False) -> None:
     """Install what a fresh Debian machine lacks: Debian packages, then the venvs."""
     extra = {name: "/nonexistent" for name in venvs.ensure_python_build_support()}
-    from .system import APT_PACKAGES
+    from .system import APT_PACKAGES, TEST_APT_PACKAGES
 
-    ensure_apt_packages({**APT_PACKAGES, **extra})
+    ensure_apt_packages({**APT_PACKAGES, **extra, **(TEST_APT_PACKAGES if for_tests else {})})
 
 
 def up_stack(state: Path | None = None) -> Stack:
@@ -105,7 +105,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> None:
     from .testing import run_all
 
-    prepare()
+    prepare(for_tests=True)
     run_all(args.suite or None, tuple(args.pytest_args))
 
 

@@ -146,6 +146,7 @@ class Stack:
         self.postgres.create_roles()
         self.redis.start()
         self.migrate()
+        self.collect_static()
         self.start_web()
         self.start_worker()
         if self.sweep_interval is not None:
@@ -155,6 +156,11 @@ class Stack:
     def migrate(self) -> None:
         say("migrating as the migrator role")
         self.manage("migrate", "--noinput", role=self.role_for("migrate"))
+
+    def collect_static(self) -> None:
+        """The static files (Swagger UI, ReDoc, the browsable API), as the image's are
+        collected at build time; whitenoise serves them from DJANGO_STATIC_ROOT."""
+        self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
     def start_web(self) -> Process:
         if not self.web_port:

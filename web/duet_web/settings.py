@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Operability: Swagger UI and ReDoc's own files, collected with the other static files.
+    "drf_spectacular_sidecar",
     "shared_resource.apps.CommonConfig",
     "documents",
 ]
@@ -83,6 +85,8 @@ WSGI_APPLICATION = "duet_web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Operability: duet's own page around ReDoc (duet_web/docs.py).
+        "DIRS": [BASE_DIR / "duet_web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
@@ -154,8 +158,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit documents, poll their summary jobs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The schema needs a token like everything else but the health check.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Operability: the schema, Swagger UI (/api/docs/) and ReDoc (/api/redoc/) are public.
+    # The schema describes the API and holds no data, so the UI loads it without a token;
+    # "Try it out" sends the token the user enters under "Authorize". Both UIs are served
+    # from the collected static files (drf-spectacular-sidecar), never from a CDN.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
