@@ -64,6 +64,8 @@ Try it:
 summarises documents. The web answers quickly."}}'
   curl -s {stack.base_url}/api/jobs/<job id>/ -H 'Authorization: Token {token}'
 
+API docs: {stack.base_url}/api/docs/
+Another user, from a second terminal: ./dev manage create_api_user <name>
 Ctrl-C stops everything."""
         )
         try:
