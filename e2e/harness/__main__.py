@@ -3,6 +3,7 @@
 ./dev up        run the stack locally (Ctrl-C stops it)
 ./dev demo      one round trip through real processes, step by step
 ./dev test      every test suite (what CI runs)
+./dev manage    a web management command against the stack ./dev up runs
 ./dev lock      refresh web/poetry.lock and worker/poetry.lock
 """
 
@@ -24,17 +25,22 @@ from .stack import Stack
 from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
 
 
-def prepare() -> None:
+def prepare(for_tests: bool = False) -> None:
     """Install what a fresh Debian machine lacks: Debian packages, then the venvs."""
     extra = {name: "/nonexistent" for name in venvs.ensure_python_build_support()}
-    from .system import APT_PACKAGES
+    from .system import APT_PACKAGES, TEST_APT_PACKAGES
 
-    ensure_apt_packages({**APT_PACKAGES, **extra})
+    ensure_apt_packages({**APT_PACKAGES, **extra, **(TEST_APT_PACKAGES if for_tests else {})})
+
+
+def up_stack(state: Path | None = None) -> Stack:
+    """The stack of ``./dev up``, described once for ``up`` and ``manage``."""
+    return Stack(state or STATE / "up", development=True, web_env={"DJANGO_DEBUG": "false"})
 
 
 def cmd_up(args: argparse.Namespace) -> None:
     prepare()
-    stack = Stack(STATE / "up", development=True, web_env={"DJANGO_DEBUG": "false"})
+    stack = up_stack()
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
@@ -58,6 +64,8 @@ Try it:
 summarises documents. The web answers quickly."}}'
   curl -s {stack.base_url}/api/jobs/<job id>/ -H 'Authorization: Token {token}'
 
+API docs: {stack.base_url}/api/docs/
+Another user, from a second terminal: ./dev manage create_api_user <name>
 Ctrl-C stops everything."""
         )
         try:
@@ -88,10 +96,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
         shutil.rmtree(state, ignore_errors=True)
 
 
+def cmd_manage(args: argparse.Namespace) -> int:
+    """Run ``manage.py <args>`` with the running ``./dev up`` stack's database, broker and
+    secrets: as the web role, or the migrator for ``migrate``."""
+    venvs.ensure_venv("web")
+    stack = up_stack(args.stack_dir).attach()
+    return stack.manage_interactive(args.manage_args)
+
+
 def cmd_test(args: argparse.Namespace) -> None:
     from .testing import run_all
 
-    prepare()
+    prepare(for_tests=True)
     run_all(args.suite or None, tuple(args.pytest_args))
 
 
@@ -146,6 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("bench", help="speed and memory figures")
     bench.add_argument("--jobs", type=int, default=500, help="jobs for the throughput run")
     bench.set_defaults(func=cmd_bench)
+    manage = commands.add_parser(
+        "manage",
+        help="run a web management command against the running ./dev up stack",
+        description="e.g. ./dev manage create_api_user alice; ./dev manage migrate",
+    )
+    manage.add_argument(
+        "--stack-dir",
+        type=Path,
+        default=None,
+        help="the running stack's state folder (default: .state/up, the one ./dev up uses)",
+    )
+    manage.add_argument("manage_args", nargs=argparse.REMAINDER, help="command and arguments")
+    manage.set_defaults(func=cmd_manage)
     commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(func=cmd_lock)
     args = parser.parse_args(argv)
 
@@ -155,13 +184,13 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        args.func(args)
+        status = args.func(args)
     except HarnessError as exc:
         print(f"\n./dev {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -706,3 +706,33 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- what the images declare (for compose.yaml) ----------------------------------------------
+
+#: Image name, tag and OCI config of an image output, as the contract stub records them.
+IMAGE_FACTS = (
+    "image: { name = image.imageName; tag = image.imageTag;"
+    " config = image.stream.contractImage.config; }"
+)
+
+
+def image_facts(
+    outputs: Iterable[str], system: str = "x86_64-linux", repo: Path = REPO, state: Path = STATE
+) -> dict[str, dict]:
+    """Evaluate image outputs offline (against the stubs, like the contract evaluation) and
+    return what each declares: ``{"name", "tag", "config": {Cmd, User, Env, ...}}``."""
+    root = state / "nix"
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="images-", dir=root) as scratch:
+        tree = snapshot(repo, Path(scratch) / "duet")
+        nix = Nix(Path(scratch) / "store")
+        try:
+            return {
+                output: nix_eval(nix, tree, f"packages.{system}.{output}", IMAGE_FACTS)
+                for output in outputs
+            }
+        finally:
+            for path in (Path(scratch) / "store").rglob("*"):
+                if path.is_dir() and not path.is_symlink():
+                    path.chmod(0o755)

@@ -106,14 +106,17 @@ class Postgres:
             log.touch()
         give_to_service_user(log)
         self.process = Process("postgres", as_service_user(argv), log=log).start()
-        wait_for(self._accepting, "PostgreSQL to accept connections", timeout=60)
+        wait_for(self._started, "PostgreSQL to accept connections", timeout=60)
         return self
 
-    def _accepting(self) -> bool:
-        """Ready for queries, not merely listening (it listens while still recovering)."""
+    def _started(self) -> bool:
         if self.process is not None and not self.process.alive():
             raise HarnessError(f"PostgreSQL exited:\n{self.process.tail()}")
-        if not port_open(self.port):
+        return self.accepting()
+
+    def accepting(self) -> bool:
+        """Ready for queries, not merely listening (it listens while still recovering)."""
+        if not self.port or not port_open(self.port):
             return False
         ready = subprocess.run(
             [str(pg_bindir() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],

@@ -98,6 +98,11 @@ class Stack:
             env.update(self.worker_env)
         return env
 
+    @staticmethod
+    def role_for(command: str) -> str:
+        """The database role a management command runs as: only migrate has DDL."""
+        return "migrator" if command == "migrate" else "web"
+
     def manage(self, *args: str, role: str = "web") -> str:
         """Run a web management command (``role="migrator"`` for migrate)."""
         return run(
@@ -106,6 +111,28 @@ class Stack:
             cwd=REPO / "web",
             what=f"manage.py {' '.join(args[:1])}",
         )
+
+    def attach(self) -> Stack:
+        """Use the PostgreSQL and Redis that a running stack (``./dev up``) started in this
+        state folder, without starting or stopping anything."""
+        ports_file = self.state / "ports.json"
+        ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
+        self.postgres.port = ports.get("postgres", 0)
+        self.redis.port = ports.get("redis", 0)
+        self.web_port = ports.get("web", 0)
+        if not (self.postgres.port and self.redis.port and self.postgres.accepting()):
+            raise HarnessError(f"no stack is running in {self.state}: start one with ./dev up")
+        return self
+
+    def manage_interactive(self, args: list[str]) -> int:
+        """Run a management command in the terminal (stdin and stdout are the caller's),
+        as the role it needs; return its exit status."""
+        role = self.role_for(args[0]) if args else "web"
+        return subprocess.run(
+            [str(venv_dir("web") / "bin" / "python"), "manage.py", *args],
+            env=self.service_env("web", role),
+            cwd=REPO / "web",
+        ).returncode
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -121,6 +148,7 @@ class Stack:
         self.postgres.create_roles()
         self.redis.start()
         self.migrate()
+        self.collect_static()
         self.start_web()
         self.start_worker()
         if self.sweep_interval is not None:
@@ -129,7 +157,12 @@ class Stack:
 
     def migrate(self) -> None:
         say("migrating as the migrator role")
-        self.manage("migrate", "--noinput", role="migrator")
+        self.manage("migrate", "--noinput", role=self.role_for("migrate"))
+
+    def collect_static(self) -> None:
+        """The static files (Swagger UI, ReDoc, the browsable API), as the image's are
+        collected at build time; whitenoise serves them from DJANGO_STATIC_ROOT."""
+        self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
     def start_web(self) -> Process:
         if not self.web_port:

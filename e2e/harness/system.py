@@ -31,6 +31,14 @@ APT_PACKAGES = {
     "nix-bin": "/usr/bin/nix-instantiate",
 }
 
+#: Only ``./dev test`` needs these: the Swagger UI test drives Debian's own Chromium through
+#: its chromedriver (no browser download), with fonts for a readable screenshot.
+TEST_APT_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "chromium-driver": "/usr/bin/chromedriver",
+    "fonts-liberation": "/usr/share/fonts/truetype/liberation",
+}
+
 
 class HarnessError(RuntimeError):
     """Something the user must fix; printed without a traceback."""

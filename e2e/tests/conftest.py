@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from harness.stack import Stack
-from harness.system import STATE
+from harness.system import STATE, read_or_create_secret
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,18 @@ def stack():
         "DUET_THROTTLE_SUBMIT": "1000000/min",
         "DUET_THROTTLE_ANON": "1000000/min",
     }
-    with Stack(state, fast_db=True, sweep_interval=1.0, web_env=limits) as running:
+    # JSON logs, as the Compose file sets them (test_json_logs.py reads them).
+    json_logs = {"DUET_LOG_FORMAT": "json"}
+    # /metrics on, its token in a secret file like every other secret (test_metrics.py).
+    read_or_create_secret(state / "secrets" / "metrics-token")
+    metrics = {"DUET_METRICS_TOKEN_FILE": str(state / "secrets" / "metrics-token")}
+    with Stack(
+        state,
+        fast_db=True,
+        sweep_interval=1.0,
+        web_env={**limits, **json_logs, **metrics},
+        worker_env=json_logs,
+    ) as running:
         yield running
 
 
@@ -33,3 +44,8 @@ def token(stack):
 @pytest.fixture(scope="session")
 def other_token(stack):
     return stack.create_token("e2e-other")
+
+
+@pytest.fixture(scope="session")
+def metrics_token(stack):
+    return (stack.state / "secrets" / "metrics-token").read_text()

@@ -21,4 +21,15 @@ import ../lib/image.nix { inherit pkgs; } {
   ports = {
     "8000/tcp" = { };
   };
+  # GET /api/health/ on the bound port (no curl in the image: duet_web/cli.py, health).
+  healthcheck = {
+    Test = [
+      "CMD"
+      "${web}/bin/duet-web-health"
+    ];
+    Interval = 10 * 1000000000;
+    Timeout = 5 * 1000000000;
+    StartPeriod = 20 * 1000000000;
+    Retries = 3;
+  };
 }

@@ -1,5 +1,6 @@
-# The web's static files (DRF's browsable API, drf-spectacular), collected at build time:
-# collectstatic needs no database, and the values below are placeholders, not secrets.
+# The web's static files (DRF's browsable API, Swagger UI and ReDoc from
+# drf-spectacular-sidecar), collected at build time: collectstatic needs no database, and
+# the values below are placeholders, not secrets.
 {
   flake,
   system,

@@ -17,6 +17,11 @@ SUMMARISE_TASK = "duet.summaries.summarise"
 #: The queue the web publishes to and the worker consumes. (On SQS, dots become dashes.)
 QUEUE = "duet-summaries"
 
+#: A message header (not part of the payload) naming the HTTP request that created the job,
+#: so the worker's log lines about it carry the same ``request_id`` as the web's. Optional:
+#: a job the sweeper publishes again has no request behind it and carries none.
+REQUEST_ID_HEADER = "duet_request_id"
+
 #: How many times a job is claimed before it fails for good. Both sides read it: the worker
 #: stops retrying a transient error, the web's sweeper stops reclaiming a lost job.
 DEFAULT_MAX_ATTEMPTS = 5

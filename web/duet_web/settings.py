@@ -7,11 +7,13 @@ outside development (``DUET_ENV=development``) a missing secret key or host list
 with a message naming the variable to set.
 """
 
+import logging
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from shared_resource import logs
 from shared_resource.contract import DEFAULT_MAX_ATTEMPTS
 
 env = environ.FileAwareEnv()
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Operability: Swagger UI and ReDoc's own files, collected with the other static files.
+    "drf_spectacular_sidecar",
     "shared_resource.apps.CommonConfig",
     "documents",
     # Hashed API tokens: a web-only app, so the worker role (granted common_* only) never
@@ -63,6 +67,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Operability (request ids in logs and on responses, HTTP metrics): first, so every
+    # answer has an id and is counted.
+    "duet_web.request_id.RequestIdMiddleware",
+    "duet_web.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "duet_web.middleware.RequestBodyLimitMiddleware",
@@ -124,6 +132,8 @@ WSGI_APPLICATION = "duet_web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Operability: duet's own page around ReDoc (duet_web/docs.py).
+        "DIRS": [BASE_DIR / "duet_web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
@@ -198,8 +208,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit documents, poll their summary jobs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The schema needs a token like everything else but the health check.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Operability: the schema, Swagger UI (/api/docs/) and ReDoc (/api/redoc/) are public.
+    # The schema describes the API and holds no data, so the UI loads it without a token;
+    # "Try it out" sends the token the user enters under "Authorize". Both UIs are served
+    # from the collected static files (drf-spectacular-sidecar), never from a CDN.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -218,10 +235,18 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# --- Operability: metrics -----------------------------------------------------------------
+# /metrics answers 404 unless this is set; then it needs "Authorization: Bearer <token>".
+DUET_METRICS_TOKEN = env.str("DUET_METRICS_TOKEN", default="").strip()
+
+# --- Operability: logs -------------------------------------------------------------------
+# DUET_LOG_FORMAT=plain (default) or json: one JSON object per line, with the request and
+# job ids (shared_resource/logs.py; gunicorn's own lines follow it in gunicorn_conf.py).
+DUET_LOG_FORMAT = env.str("DUET_LOG_FORMAT", default="plain")
+if DUET_LOG_FORMAT not in logs.FORMATS:
+    raise ImproperlyConfigured(
+        f"DUET_LOG_FORMAT must be 'plain' or 'json', not {DUET_LOG_FORMAT!r}"
+    )
+# Python warnings through logging too, so that a JSON log holds only JSON lines.
+logging.captureWarnings(True)
+LOGGING = logs.logging_config(DUET_LOG_FORMAT, env.str("DJANGO_LOG_LEVEL", default="INFO"))

@@ -64,6 +64,10 @@ class Broker:
             )
         return found
 
+    def headers(self) -> list[dict]:
+        """Each message's headers (the payload contract aside)."""
+        return [json.loads(raw)["headers"] for raw in self.redis.lrange(QUEUE, 0, -1)]
+
 
 @pytest.fixture
 def broker():

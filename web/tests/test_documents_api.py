@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.test import override_settings
 
-from shared_resource.contract import SUMMARISE_TASK
+from shared_resource.contract import REQUEST_ID_HEADER, SUMMARISE_TASK
 from shared_resource.models import Document, JobStatus, SummaryJob
 
 from .conftest import broker_outage
@@ -225,3 +225,19 @@ def test_deeply_nested_json_is_a_400_not_a_500(api):
     response = api.generic("POST", "/api/documents/", raw, content_type="application/json")
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["detail"]
+
+
+def test_the_request_id_travels_as_a_message_header_not_in_the_payload(
+    api, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/documents/",
+            {"title": "t", "text": TEXT},
+            format="json",
+            headers={"X-Request-ID": "req-42"},
+        )
+    assert response["X-Request-ID"] == "req-42"
+    [headers] = broker.headers()
+    assert headers[REQUEST_ID_HEADER] == "req-42"
+    assert broker.messages()[0]["kwargs"] == {"job_id": response.json()["id"]}

@@ -1,4 +1,4 @@
-"""The OpenAPI schema is valid and needs a token; health needs none and tells the truth."""
+"""The OpenAPI schema is valid and public, with its two UIs; health tells the truth."""
 
 import pytest
 from django.core.management import call_command
@@ -17,8 +17,8 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path):
         assert code in schema
 
 
-def test_the_schema_documents_the_token_scheme(api):
-    schema = api.get("/api/schema/?format=json").json()
+def test_the_schema_documents_the_token_scheme(client):
+    schema = client.get("/api/schema/?format=json").json()
     scheme = schema["components"]["securitySchemes"]["apiToken"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
     assert "Token duet_<id>_<secret>" in scheme["description"]
@@ -27,9 +27,14 @@ def test_the_schema_documents_the_token_scheme(api):
     assert len(secured) == len(operations) - 1  # all but the health check
 
 
-def test_the_schema_needs_a_token(client, api):
-    assert client.get("/api/schema/").status_code == 401
-    assert api.get("/api/schema/?format=json").status_code == 200
+def test_the_schema_and_its_docs_are_public(client):
+    assert client.get("/api/schema/?format=json").status_code == 200
+    # A wrong token does not hide them either: they are not authenticated at all.
+    assert client.get("/api/schema/", HTTP_AUTHORIZATION="Token wrong").status_code == 200
+    for page, asset in (("/api/docs/", "swagger-ui-dist"), ("/api/redoc/", "redoc")):
+        body = client.get(page).content.decode()
+        assert f"/static/drf_spectacular_sidecar/{asset}/" in body
+        assert "https://" not in body  # nothing from elsewhere
 
 
 def test_health_answers_without_a_token(client):

@@ -1,5 +1,6 @@
 """Settings fail closed outside development, and secrets may come from files."""
 
+import json
 import os
 import subprocess
 import sys
@@ -80,3 +81,38 @@ def test_database_comes_from_a_url_or_libpq_defaults(url, expected):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_an_unknown_log_format_is_refused():
+    result = load_settings({"DUET_ENV": "development", "DUET_LOG_FORMAT": "xml"})
+    assert result.returncode != 0
+    assert "DUET_LOG_FORMAT must be 'plain' or 'json'" in result.stderr
+
+
+def test_json_log_lines_carry_the_bound_ids():
+    code = (
+        "import django, json, logging\n"
+        "django.setup()\n"
+        "from shared_resource import logs\n"
+        "logging.getLogger('t').info('outside')\n"
+        "with logs.bound(request_id='r1', job_id='j1'):\n"
+        "    logging.getLogger('t').info('inside')\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DUET_"))}
+    env = {"DJANGO_SETTINGS_MODULE": "duet_web.settings", "DUET_ENV": "development"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, **env, "DUET_LOG_FORMAT": "json"},
+        cwd=WEB,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    outside, inside = (json.loads(line) for line in result.stderr.splitlines())
+    assert (outside["message"], outside.get("request_id"), outside.get("job_id")) == (
+        "outside",
+        None,
+        None,
+    )
+    assert (inside["message"], inside["request_id"], inside["job_id"]) == ("inside", "r1", "j1")
+    assert {"time", "level", "logger"} <= inside.keys()

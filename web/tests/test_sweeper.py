@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from documents.sweeper import SweepResult, sweep
+from shared_resource.contract import REQUEST_ID_HEADER
 from shared_resource.models import Document, JobStatus, SummaryJob
 
 from .conftest import broker_outage
@@ -90,3 +91,10 @@ def test_the_command_sweeps_once_and_reports(broker, capsys):
     job(lease=-1)
     call_command("sweep_jobs")
     assert "republished=1" in capsys.readouterr().out
+
+
+def test_a_republished_job_carries_no_request_id(broker):
+    job(lease=-1)
+    sweep(NOW)
+    [headers] = broker.headers()
+    assert REQUEST_ID_HEADER not in headers

@@ -67,3 +67,11 @@ def test_an_unreachable_cache_serves_requests_unthrottled(tight_limits, api, mon
     monkeypatch.setattr(cache, "get", unreachable)
     assert {api.get("/api/documents/").status_code for _ in range(7)} == {200}
     assert "throttle cache unavailable (ConnectionError)" in caplog.text
+
+
+def test_every_answer_carries_a_request_id_and_a_well_formed_one_is_kept(client):
+    kept = client.get("/api/health/", headers={"X-Request-ID": "abc-123.x:y"})
+    assert kept["X-Request-ID"] == "abc-123.x:y"
+    made = client.get("/api/health/", headers={"X-Request-ID": "no spaces allowed"})
+    assert made["X-Request-ID"] != "no spaces allowed" and len(made["X-Request-ID"]) == 32
+    assert client.get("/api/nowhere/")["X-Request-ID"]

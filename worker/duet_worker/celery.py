@@ -20,9 +20,13 @@ logger = logging.getLogger("duet_worker")
 #: Exit status for a misconfiguration or a schema mismatch (sysexits.h EX_CONFIG).
 EXIT_SCHEMA_MISMATCH = 78
 
-app = Celery("duet_worker")
+# Tasks remember each message's request id for Celery's own log lines (duet_worker/logs.py).
+app = Celery("duet_worker", task_cls="duet_worker.logs:IdTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Log ids per job and DUET_LOG_FORMAT for Celery's own lines (signal receivers, on import).
+from . import logs as _logs  # noqa: E402, F401
 
 
 class Heartbeat(bootsteps.StartStopStep):

@@ -7,8 +7,12 @@ is no SECRET_KEY: nothing here signs anything. The timeouts nest, and a system c
     provider timeout < soft time limit < hard time limit < job lease < visibility timeout
 """
 
-import environ
+import logging
 
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from shared_resource import logs
 from shared_resource.contract import DEFAULT_MAX_ATTEMPTS, QUEUE
 
 env = environ.FileAwareEnv()
@@ -80,12 +84,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     **env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={}),
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    # httpx logs every request URL at INFO; the URL is fine, but keep the noise down.
-    "loggers": {"httpx2": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
-}
+# DUET_LOG_FORMAT=plain (default) or json, as the web's (shared_resource/logs.py); the
+# worker's filter adds the ids to Celery's own "received" line (duet_worker/logs.py).
+DUET_LOG_FORMAT = env.str("DUET_LOG_FORMAT", default="plain")
+if DUET_LOG_FORMAT not in logs.FORMATS:
+    raise ImproperlyConfigured(
+        f"DUET_LOG_FORMAT must be 'plain' or 'json', not {DUET_LOG_FORMAT!r}"
+    )
+# Python warnings through logging too, so that a JSON log holds only JSON lines.
+logging.captureWarnings(True)
+LOGGING = logs.logging_config(
+    DUET_LOG_FORMAT,
+    env.str("DJANGO_LOG_LEVEL", default="INFO"),
+    extra_filters={"celery": {"()": "duet_worker.logs.CeleryMessageIds"}},
+)
+# httpx logs every request URL at INFO; the URL is fine, but keep the noise down.
+LOGGING["loggers"] = {"httpx2": {"level": "WARNING"}, "httpx": {"level": "WARNING"}}
