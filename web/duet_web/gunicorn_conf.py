@@ -16,3 +16,14 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 # Below the 8 KiB default, well above any header duet expects.
 limit_request_field_size = 8190
+
+
+def on_starting(server: object) -> None:
+    """Refuse to serve (exit 78) a database outside this release's schema window."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_web.settings")
+    import django
+
+    django.setup()
+    from duet_web.guard import check_at_start
+
+    check_at_start()
