@@ -93,3 +93,6 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
         connections.close_all()
     (logger.warning if report.unknown else logger.info)("schema check: %s", report)
     stepping_aside.install(os.getpid())
+    from summaries.providers import preload
+
+    preload()

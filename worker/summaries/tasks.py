@@ -102,20 +102,19 @@ def step_aside_with(job_id: object, error: str) -> NoReturn:
 
 def attempt(task: Task, claim: jobs.Claim) -> str:
     """Call the provider once for a claimed job and record the outcome."""
-    provider = get_provider()
+    try:
+        provider = get_provider()
+    except SoftTimeLimitExceeded:
+        # A cold process (the SDK's first import, on a loaded host) used up the attempt
+        # before any call was made: retry it like a transient error.
+        return retry_or_fail(task, claim, "", "the provider was not ready in time")
     call = jobs.start_call(claim, provider.name, getattr(provider, "model", ""))
     try:
         summary = provider.summarise(title=claim.title, text=claim.text)
     except (TransientProviderError, SoftTimeLimitExceeded) as exc:
         error = str(exc) or "the attempt hit its soft time limit"
         jobs.end_call(call, CallOutcome.TRANSIENT, error)
-        if claim.attempt >= settings.DUET_MAX_ATTEMPTS:
-            jobs.fail(claim, provider.name, f"gave up after {claim.attempt} attempts: {error}")
-            return "failed"
-        delay = backoff_seconds(claim.attempt, getattr(exc, "retry_after", None))
-        if jobs.release(claim, error, delay, settings.DUET_LEASE_SECONDS):
-            raise task.retry(countdown=delay) from None
-        return "lost"
+        return retry_or_fail(task, claim, provider.name, error, getattr(exc, "retry_after", None))
     except PermanentProviderError as exc:
         jobs.end_call(call, CallOutcome.PERMANENT, exc.detail)
         jobs.fail(claim, provider.name, str(exc))
@@ -129,3 +128,16 @@ def attempt(task: Task, claim: jobs.Claim) -> str:
         jobs.fail(claim, provider.name, error)
         return "failed"
     return "succeeded" if jobs.succeed(claim, call, summary) else "lost"
+
+
+def retry_or_fail(
+    task: Task, claim: jobs.Claim, provider: str, error: str, retry_after: float | None = None
+) -> str:
+    """After a transient error: back to ``queued`` and retry later, or fail on the last attempt."""
+    if claim.attempt >= settings.DUET_MAX_ATTEMPTS:
+        jobs.fail(claim, provider, f"gave up after {claim.attempt} attempts: {error}")
+        return "failed"
+    delay = backoff_seconds(claim.attempt, retry_after)
+    if jobs.release(claim, error, delay, settings.DUET_LEASE_SECONDS):
+        raise task.retry(countdown=delay)
+    return "lost"
