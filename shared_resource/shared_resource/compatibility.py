@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import AppConfig
-from django.db import connections
+from django.db import connections, router
 
 #: The table ``migrate`` records classes in (created by ``0004_migrationclass``). Written
 #: with plain SQL and fixed columns, so that every release reads and writes it alike.
@@ -106,6 +106,7 @@ def record_on_migrate(sender: AppConfig, using: str, **kwargs: Any) -> None:
 
     Before migrating, so that a compatible migration never looks breaking (unrecorded) to
     running workers while it is being applied; after, for the run that creates the table.
+    A process whose router refuses this app's migrations (the worker's) records nothing.
     """
-    if connections[using].vendor == "postgresql":
+    if connections[using].vendor == "postgresql" and router.allow_migrate(using, sender.label):
         record_classes(using)

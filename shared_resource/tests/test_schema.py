@@ -4,10 +4,12 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.core.management.sql import emit_pre_migrate_signal
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from shared_resource.compatibility import breaking, compatible, record_classes
+from shared_resource.compatibility import MIGRATIONS, breaking, compatible, record_classes
+from shared_resource.models import MigrationClass
 from shared_resource.schema import (
     SchemaMismatch,
     SchemaReport,
@@ -95,13 +97,19 @@ def test_a_class_recorded_later_changes_the_verdict(record_from_the_future):
     assert not check_schema().runnable
 
 
+def test_classes_are_recorded_before_migrating_too():
+    """So that a compatible migration is never unrecorded (breaking) while it is applied."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM common_migrationclass")
+    emit_pre_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert set(MigrationClass.objects.values_list("name", flat=True)) == set(MIGRATIONS)
+
+
 def test_migrate_records_every_class_in_the_registry():
     call_command("migrate", "common", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("SELECT name, kind FROM common_migrationclass ORDER BY name")
         rows = dict(cursor.fetchall())
-    from shared_resource.compatibility import MIGRATIONS
-
     assert rows == {name: str(entry.kind) for name, entry in MIGRATIONS.items()}
 
 
