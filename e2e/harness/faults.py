@@ -423,9 +423,9 @@ LOCK_WAIT_LOGGING = {"log_lock_waits": "on", "deadlock_timeout": "1ms", "log_min
 LOCK_WAIT = re.compile(r"process \d+ (?:acquired|still waiting for) .* after ([\d.]+) ms")
 
 
-def _lock_waits_since(run: Run, offset: int) -> float:
-    """The longest lock wait of a job write PostgreSQL logged after ``offset``, in ms."""
-    with open(run.stack.postgres.root / "postgres.log", "rb") as log:
+def lock_waits_since(log_file: Path, offset: int) -> float:
+    """The longest lock wait PostgreSQL logged in ``log_file`` after ``offset``, in ms."""
+    with open(log_file, "rb") as log:
         log.seek(offset)
         text = log.read().decode(errors="replace")
     return max((float(ms) for ms in LOCK_WAIT.findall(text)), default=0.0)
@@ -442,7 +442,7 @@ def _migrate_release(run: Run, release: Path) -> float:
         env=pythonpath(release, run.stack.service_env("web")),
     )
     time.sleep(1)  # a write that waited logs its wait once it got the lock
-    return _lock_waits_since(run, offset)
+    return lock_waits_since(log, offset)
 
 
 def _start_workers(run: Run, release: Path, nodes: int) -> list[Process]:
