@@ -11,14 +11,18 @@ the fault strikes. It prints
 - duplicated: a job whose provider was called again after it had already succeeded, counted
   from the worker's own records (``common_providercall``), not from logs.
 
+A scenario may print more figures after its line (``rolling-deploy: max_lock_wait_ms=``).
+
 Timeouts are shortened (provider 2 s, lease 9 s, stale queued jobs re-published after 10 s)
 so that recovery paths run within seconds; the mechanisms are the production ones.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -27,8 +31,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .fake_llm import STALL_MARKER
+from .releases import build_release, pythonpath
 from .stack import Stack, http_json
 from .system import (
     REPO,
@@ -81,6 +87,8 @@ class Outcome:
     seconds: float
     problems: list[str] = field(default_factory=list)
     """Scenario-specific expectations that did not hold (5xx answers, crashed workers...)."""
+    figures: list[str] = field(default_factory=list)
+    """More lines to print after the scenario's line."""
 
     def line(self) -> str:
         return (
@@ -97,7 +105,13 @@ class Outcome:
 class Run:
     """One scenario's stack, fake LLM and HTTP clients."""
 
-    def __init__(self, name: str, latency: float = 0.05) -> None:
+    def __init__(
+        self,
+        name: str,
+        latency: float = 0.05,
+        worker_env: dict[str, str] | None = None,
+        session_settings: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.state = STATE / "faults" / name
         shutil.rmtree(self.state, ignore_errors=True)
@@ -129,7 +143,9 @@ class Run:
                 **WORKER_ENV,
                 "OPENAI_BASE_URL": f"http://127.0.0.1:{self.llm_port}/v1",
                 "OPENAI_API_KEY_FILE": str(api_key),
+                **(worker_env or {}),
             },
+            session_settings=session_settings or {},
         )
         self.answers: dict[int, int] = {}
         self._lock = threading.Lock()
@@ -401,12 +417,116 @@ def duplicate_delivery(scale: float) -> Outcome:
         return outcome
 
 
+#: Every job write (web and worker sessions) logs a lock wait longer than 1 ms, and how
+#: long it waited once it got the lock; the migrator's sessions log nothing.
+LOCK_WAIT_LOGGING = {"log_lock_waits": "on", "deadlock_timeout": "1ms", "log_min_messages": "log"}
+LOCK_WAIT = re.compile(r"process \d+ (?:acquired|still waiting for) .* after ([\d.]+) ms")
+
+
+def lock_waits_since(log_file: Path, offset: int) -> float:
+    """The longest lock wait PostgreSQL logged in ``log_file`` after ``offset``, in ms."""
+    with open(log_file, "rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    return max((float(ms) for ms in LOCK_WAIT.findall(text)), default=0.0)
+
+
+def _migrate_release(run: Run, release: Path) -> float:
+    """Run migrate as ``release``'s migrate job; return the longest job-write lock wait."""
+    log = run.stack.postgres.root / "postgres.log"
+    offset = log.stat().st_size
+    run.stack.manage(
+        "migrate",
+        "--noinput",
+        role="migrator",
+        env=pythonpath(release, run.stack.service_env("web")),
+    )
+    time.sleep(1)  # a write that waited logs its wait once it got the lock
+    return lock_waits_since(log, offset)
+
+
+def _start_workers(run: Run, release: Path, nodes: int) -> list[Process]:
+    env = pythonpath(release, run.stack.service_env("worker"))
+    return [run.stack.start_worker(env=env) for _ in range(nodes)]
+
+
+def _exit_code(worker: Process, timeout: float) -> int | None:
+    """The worker's exit status, or None if it still runs after ``timeout`` seconds."""
+    try:
+        return worker.popen.wait(timeout) if worker.popen else None
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def rolling_deploy(scale: float) -> Outcome:
+    """Two releases under load: a compatible migration, then a breaking one.
+
+    v1 web and workers run with jobs flowing. (a) v2's migrate adds a nullable column; the
+    v1 workers keep working (and warn), v2 workers start, the v1 workers stop (SIGTERM,
+    exit 0). (b) v3's migrate drops that column while the v2 workers still run; they step
+    aside (exit 78) with nothing failed, and v3 workers finish the rest.
+    """
+    check = 1.0  # seconds between a running worker's schema checks
+    with Run(
+        "rolling-deploy",
+        worker_env={"DUET_SCHEMA_CHECK_INTERVAL": str(check)},
+        session_settings=LOCK_WAIT_LOGGING,
+    ) as run:
+        releases = {name: build_release(name, run.state / "releases") for name in ("v2", "v3")}
+        problems: list[str] = []
+        v1 = list(run.stack.workers)
+        started = time.monotonic()
+        with run.steady_load(per_second=max(4.0, 25 * scale)):
+            time.sleep(3)
+            # (a) the compatible migration, then the worker release.
+            wait_v2 = _migrate_release(run, releases["v2"])
+            done = run.terminal()
+            time.sleep(3 * check)
+            wait_for(lambda: run.terminal() > done, "v1 workers to finish jobs after v2's migrate")
+            for worker in v1:
+                if not worker.alive():
+                    problems.append(f"v1 {worker.name} died after a compatible migration")
+                elif "9001_summaryjob_note (compatible)" not in worker.log.read_text():
+                    problems.append(f"v1 {worker.name} did not name the compatible migration")
+            v2 = _start_workers(run, releases["v2"], 2)
+            for worker in v1:
+                if (code := worker.stop_gracefully()) != 0:
+                    problems.append(f"v1 {worker.name} stopped with exit {code}, not 0")
+            done = run.terminal()
+            wait_for(lambda: run.terminal() > done, "v2 workers to finish jobs", 60)
+            # (b) the breaking migration, with v2 workers still running.
+            wait_v3 = _migrate_release(run, releases["v3"])
+            v3 = _start_workers(run, releases["v3"], 2)
+            for worker in v2:
+                code = _exit_code(worker, 60)
+                if code != 78:
+                    problems.append(f"v2 {worker.name} exited {code}, not 78 (stepping aside)")
+                elif "stepping aside" not in worker.log.read_text():
+                    problems.append(f"v2 {worker.name} exited 78 without saying why")
+            time.sleep(2)
+        accepted = sum(run.counts().values())
+        run.wait_terminal(accepted, deadline=120)
+        outcome = run.outcome(started)
+        outcome.problems += problems
+        if outcome.failed:
+            outcome.problems.append(f"{outcome.failed} jobs failed")
+        dead = [w.name for w in v3 if not w.alive()]
+        if dead:
+            outcome.problems.append(f"v3 workers died: {dead}")
+        outcome.figures.append(
+            f"rolling-deploy: max_lock_wait_ms={max(wait_v2, wait_v3):.1f} "
+            f"(v2 migrate {wait_v2:.1f}, v3 migrate {wait_v3:.1f}; waits under 1 ms go unlogged)"
+        )
+        return outcome
+
+
 SCENARIOS: dict[str, Callable[[float], Outcome]] = {
     "worker-kill": worker_kill,
     "broker-outage": broker_outage,
     "db-restart": db_restart,
     "poison": poison,
     "duplicate-delivery": duplicate_delivery,
+    "rolling-deploy": rolling_deploy,
 }
 
 
@@ -417,6 +537,8 @@ def run_faults(names: list[str] | None = None, scale: float = 1.0) -> list[Outco
             raise HarnessError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
         outcome = SCENARIOS[name](scale)
         say(outcome.line())
+        for figure in outcome.figures:
+            say(figure)
         for problem in outcome.problems:
             say(f"  problem: {problem}")
         outcomes.append(outcome)

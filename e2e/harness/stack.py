@@ -48,6 +48,10 @@ class Stack:
     worker_env: dict[str, str] = field(default_factory=dict)
     broker_url: str | None = None
     """The Celery broker for both services; None: the stack's own Redis."""
+    serve: bool = True
+    """Start gunicorn, a worker and the sweeper; False: only the servers and migrate."""
+    session_settings: dict[str, str] = field(default_factory=dict)
+    """PostgreSQL settings for every session of the web and worker roles (ALTER ROLE SET)."""
 
     def __post_init__(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -103,11 +107,11 @@ class Stack:
         """The database role a management command runs as: only migrate has DDL."""
         return "migrator" if command == "migrate" else "web"
 
-    def manage(self, *args: str, role: str = "web") -> str:
+    def manage(self, *args: str, role: str = "web", env: dict[str, str] | None = None) -> str:
         """Run a web management command (``role="migrator"`` for migrate)."""
         return run(
             [str(venv_dir("web") / "bin" / "python"), "manage.py", *args],
-            env=self.service_env("web", role),
+            env={**self.service_env("web", role), **(env or {})},
             cwd=REPO / "web",
             what=f"manage.py {' '.join(args[:1])}",
         )
@@ -146,8 +150,13 @@ class Stack:
         say(f"starting PostgreSQL and Redis under {self.state}")
         self.postgres.start()
         self.postgres.create_roles()
+        for role in ("web", "worker"):
+            for name, value in self.session_settings.items():
+                self.sql(f"ALTER ROLE {ROLES[role]} SET {name} = '{value}'")
         self.redis.start()
         self.migrate()
+        if not self.serve:
+            return self
         self.collect_static()
         self.start_web()
         self.start_worker()
@@ -195,7 +204,9 @@ class Stack:
         except (urllib.error.URLError, OSError):
             return False
 
-    def start_worker(self, concurrency: int | None = None) -> Process:
+    def start_worker(
+        self, concurrency: int | None = None, env: dict[str, str] | None = None
+    ) -> Process:
         """Start one more Celery worker node; returns it once it is consuming."""
         index = len(self.workers) + 1
         worker = Process(
@@ -216,7 +227,7 @@ class Stack:
                 "--without-gossip",
             ],
             log=self.logs / f"worker{index}.log",
-            env=self.service_env("worker"),
+            env={**self.service_env("worker"), **(env or {})},
             cwd=REPO / "worker",
         )
         worker.env["DUET_WORKER_HEARTBEAT_FILE"] = str(self.heartbeat(index))

@@ -239,6 +239,20 @@ class Process:
         self.signal_group(signal.SIGKILL)
         return code if code is not None else self.popen.wait(5)
 
+    def stop_gracefully(self, timeout: float = 60.0) -> int | None:
+        """SIGTERM the leader only (as systemd's KillMode=mixed does), so that it can stop
+        its own children in order; then :meth:`stop` whatever is left."""
+        if self.popen is None:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            code = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.stop()
+        return code
+
     def tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

@@ -11,7 +11,7 @@ SCALE = 0.1
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_the_scenario_holds(name):
     outcome = SCENARIOS[name](SCALE)
-    print(outcome.line())
+    print(outcome.line(), *outcome.figures, sep="\n")
     assert outcome.jobs > 0
     assert outcome.lost == 0
     assert outcome.duplicated == 0

@@ -1,80 +1,166 @@
-"""A worker refuses to start against a database that is behind or ahead of its migrations."""
+"""The schema window on real processes: workers and gunicorn refuse a database they cannot
+run against (exit 78), run ahead of compatible migrations, and a running worker steps aside.
+
+These tests move the database behind and ahead, so they run on a stack of their own (no
+gunicorn, worker or sweeper of the shared stack to disturb).
+"""
+
+import shutil
+import subprocess
 
 import pytest
 
-from harness.system import Process
+from harness.stack import Stack
+from harness.system import REPO, STATE, Process, wait_for
+from harness.venvs import venv_dir
 
 EXIT_SCHEMA_MISMATCH = 78
+NEWER = "0999_from_a_newer_release"
 
 
-def start_worker_expecting_refusal(stack, name, **env):
-    worker = Process(
+@pytest.fixture(scope="module")
+def guard_stack():
+    state = STATE / "e2e-guard"
+    shutil.rmtree(state, ignore_errors=True)
+    with Stack(state, fast_db=True, serve=False) as running:
+        yield running
+
+
+def worker_process(stack, name, **env):
+    return Process(
         name,
         [
-            str(stack.workers[0].argv[0]),
+            str(venv_dir("worker") / "bin" / "celery"),
             "--app",
             "duet_worker",
             "worker",
             "--pool",
             "solo",
+            "--loglevel",
+            "INFO",
             "--without-mingle",
             "--without-gossip",
         ],
         log=stack.logs / f"{name}.log",
         env={**stack.service_env("worker"), **env},
-        cwd=stack.workers[0].cwd,
+        cwd=REPO / "worker",
     ).start()
+
+
+def exit_code(process, timeout=90):
     try:
-        code = worker.popen.wait(timeout=60)
+        return process.popen.wait(timeout=timeout)
     finally:
-        worker.stop()
-    return code, worker.log.read_text()
+        process.stop()
+
+
+def start_worker_expecting_refusal(stack, name, **env):
+    worker = worker_process(stack, name, **env)
+    return exit_code(worker), worker.log.read_text()
 
 
 @pytest.fixture
-def behind(stack):
-    stack.manage("migrate", "common", "0001", role="migrator")
+def behind(guard_stack):
+    guard_stack.manage("migrate", "common", "0001", role="migrator")
     try:
         yield
     finally:
-        stack.migrate()
+        guard_stack.migrate()
 
 
 @pytest.fixture
-def ahead(stack):
-    stack.sql(
-        "INSERT INTO django_migrations (app, name, applied) "
-        "VALUES ('common', '0999_from_a_newer_release', now())"
-    )
+def ahead(guard_stack):
+    """Apply a migration no release here ships, with its class recorded (or none)."""
+
+    def apply(kind=None):
+        guard_stack.sql(
+            "INSERT INTO django_migrations (app, name, applied) "
+            f"VALUES ('common', '{NEWER}', now())"
+        )
+        if kind:
+            guard_stack.sql(
+                "INSERT INTO common_migrationclass (name, kind, why, recorded) "
+                f"VALUES ('{NEWER}', '{kind}', 'a test', now())"
+            )
+
     try:
-        yield
+        yield apply
     finally:
-        stack.sql("DELETE FROM django_migrations WHERE name = '0999_from_a_newer_release'")
+        guard_stack.sql(f"DELETE FROM django_migrations WHERE name = '{NEWER}'")
+        guard_stack.sql(f"DELETE FROM common_migrationclass WHERE name = '{NEWER}'")
 
 
-def test_a_worker_refuses_a_database_that_is_behind(stack, behind):
-    code, log = start_worker_expecting_refusal(stack, "guard-behind")
+def test_a_worker_refuses_a_database_that_is_behind(guard_stack, behind):
+    code, log = start_worker_expecting_refusal(guard_stack, "guard-behind")
     assert code == EXIT_SCHEMA_MISMATCH, log
     assert "refusing to start: database schema is behind" in log
     assert "not applied: common.0002_providercall" in log
 
 
-def test_a_worker_refuses_a_database_that_is_ahead(stack, ahead):
-    code, log = start_worker_expecting_refusal(stack, "guard-ahead")
+def test_a_worker_refuses_a_database_ahead_by_an_unclassified_migration(guard_stack, ahead):
+    ahead()
+    code, log = start_worker_expecting_refusal(guard_stack, "guard-ahead")
     assert code == EXIT_SCHEMA_MISMATCH, log
-    assert "unknown to this release: common.0999_from_a_newer_release" in log
+    assert f"unknown to this release: common.{NEWER} (breaking)" in log
 
 
-def test_a_worker_refuses_timeouts_that_do_not_nest(stack):
+def test_a_worker_runs_ahead_of_a_compatible_migration_and_says_so(guard_stack, ahead):
+    ahead("compatible")
+    worker = worker_process(guard_stack, "guard-compatible")
+    try:
+        wait_for(lambda: b" ready." in worker.log.read_bytes(), "the worker to be ready", 90)
+        assert f"common.{NEWER} (compatible)" in worker.log.read_text()
+    finally:
+        assert worker.stop() == 0
+
+
+def test_a_running_worker_steps_aside_when_a_breaking_migration_lands(guard_stack, ahead):
+    worker = worker_process(guard_stack, "guard-step-aside", DUET_SCHEMA_CHECK_INTERVAL="1")
+    wait_for(lambda: b" ready." in worker.log.read_bytes(), "the worker to be ready", 90)
+    ahead("breaking")
+    code = exit_code(worker, timeout=60)
+    log = worker.log.read_text()
+    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert (
+        f"stepping aside: database schema is ahead; unknown to this release: common.{NEWER}" in log
+    )
+
+
+def test_gunicorn_refuses_a_database_ahead_by_a_breaking_migration(guard_stack, ahead):
+    ahead("breaking")
+    env = guard_stack.service_env("web")
+    result = subprocess.run(
+        [
+            str(venv_dir("web") / "bin" / "gunicorn"),
+            "--config",
+            "python:duet_web.gunicorn_conf",
+            "--bind",
+            "127.0.0.1:0",
+            "duet_web.wsgi:application",
+        ],
+        env=env,
+        cwd=REPO / "web",
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == EXIT_SCHEMA_MISMATCH, result.stderr
+    assert "refusing to start: database schema is ahead" in result.stderr
+
+
+def test_a_worker_refuses_timeouts_that_do_not_nest(guard_stack):
     code, log = start_worker_expecting_refusal(
-        stack, "guard-timeouts", DUET_PROVIDER_TIMEOUT="60", CELERY_TASK_SOFT_TIME_LIMIT="30"
+        guard_stack,
+        "guard-timeouts",
+        DUET_PROVIDER_TIMEOUT="60",
+        CELERY_TASK_SOFT_TIME_LIMIT="30",
     )
     assert code == EXIT_SCHEMA_MISMATCH, log
     assert "summaries.E001" in log
     assert "DUET_PROVIDER_TIMEOUT=60.0 must be less than CELERY_TASK_SOFT_TIME_LIMIT=30" in log
 
 
-def test_a_worker_refuses_an_unknown_provider(stack):
-    code, log = start_worker_expecting_refusal(stack, "guard-provider", DUET_PROVIDER="gpt")
+def test_a_worker_refuses_an_unknown_provider(guard_stack):
+    code, log = start_worker_expecting_refusal(guard_stack, "guard-provider", DUET_PROVIDER="gpt")
     assert code == EXIT_SCHEMA_MISMATCH, log
     assert "summaries.E002" in log

@@ -1,7 +1,7 @@
 """App configuration for the shared ``common`` app."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class CommonConfig(AppConfig):
@@ -14,6 +14,9 @@ class CommonConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .compatibility import record_on_migrate
         from .grants import grant_worker_privileges
 
+        pre_migrate.connect(record_on_migrate, sender=self)
+        post_migrate.connect(record_on_migrate, sender=self)
         post_migrate.connect(grant_worker_privileges, sender=self)

@@ -1,7 +1,8 @@
 """Grants the worker's database role exactly this app's tables, whenever migrate runs.
 
-The worker role gets DML on ``common_*`` tables and SELECT on ``django_migrations`` (for the
-schema guard) and nothing else: no CREATE, no writes to ``django_migrations``. PostgreSQL's
+The worker role gets DML on ``common_*`` tables, SELECT only on ``django_migrations`` and on
+``common_migrationclass`` (both for the schema guard), and nothing else: no CREATE, no writes
+to the records of migrations. PostgreSQL's
 default privileges cannot select tables by name, so the grant is made here, by the process
 that just created the tables and owns them (the migrator), in the same ``migrate`` run.
 Set ``DUET_WORKER_DB_ROLE`` to enable it; the role itself comes from ``sql/roles.sql``.
@@ -15,6 +16,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
+
+from .compatibility import TABLE as CLASS_TABLE
 
 
 def grant_worker_privileges(sender: AppConfig, using: str, **kwargs: Any) -> None:
@@ -32,9 +35,11 @@ def grant_worker_privileges(sender: AppConfig, using: str, **kwargs: Any) -> Non
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for table in tables:
+            if table == CLASS_TABLE:
+                continue
             cursor.execute(
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON {quote(table)} TO {quote(role)}"
             )
-        cursor.execute(
-            f"GRANT SELECT ON {quote(MigrationRecorder.Migration._meta.db_table)} TO {quote(role)}"
-        )
+        for table in (MigrationRecorder.Migration._meta.db_table, CLASS_TABLE):
+            if table in existing:
+                cursor.execute(f"GRANT SELECT ON {quote(table)} TO {quote(role)}")

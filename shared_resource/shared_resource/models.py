@@ -127,3 +127,19 @@ class ProviderCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}#{self.attempt} {self.outcome or 'in flight'}"
+
+
+class MigrationClass(models.Model):
+    """The recorded class of a ``common`` migration, written by ``migrate`` from the registry.
+
+    Read by the schema guard of older releases, which cannot know newer migrations
+    (see ``shared_resource.compatibility``). The worker role may only read it.
+    """
+
+    name = models.CharField(max_length=255, primary_key=True)
+    kind = models.CharField(max_length=16)
+    why = models.TextField(blank=True)
+    recorded = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.kind}"

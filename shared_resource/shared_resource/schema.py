@@ -1,10 +1,19 @@
-"""The schema guard: is the database behind, equal to or ahead of the migrations shipped here?
+"""The schema guard: may this release run against the database as it stands?
 
-A process that did not migrate (the worker) calls :func:`require_current_schema` at start-up.
 The logic follows Django's own ``BaseCommand.check_migrations``: the migration plan towards
 this app's leaf nodes lists what is missing, and applied records of this app that have no
-file here are unknown, meaning a newer release migrated the database. It only reads
-``django_migrations``; it never creates that table.
+file here are unknown, meaning a newer release migrated the database. Each unknown migration
+is looked up in the classes ``migrate`` recorded (``shared_resource.compatibility``); one
+with no recorded class counts as breaking. The window:
+
+- equal: run;
+- behind (a migration shipped here is not applied): refuse;
+- ahead only by compatible migrations: run, and say which;
+- ahead by a breaking migration, or diverged (behind and ahead at once): refuse.
+
+Processes that did not migrate (the worker, gunicorn) call :func:`require_compatible_schema`
+at start-up, and the worker again on a timer. It only reads ``django_migrations`` and
+``common_migrationclass``; it never creates either.
 """
 
 from __future__ import annotations
@@ -12,8 +21,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
+
+from .compatibility import Compatibility, recorded_classes
 
 APP_LABEL = "common"
 
@@ -33,6 +44,20 @@ class SchemaReport:
     """Migrations shipped here (or needed by them) that the database has not applied."""
     unknown: list[str] = field(default_factory=list)
     """Migrations of this app the database has applied that are not shipped here."""
+    compatible: list[str] = field(default_factory=list)
+    """The unknown migrations recorded as compatible; every other unknown one is breaking."""
+
+    @property
+    def breaking(self) -> list[str]:
+        """Unknown migrations recorded as breaking, or not recorded at all."""
+        return [name for name in self.unknown if name not in self.compatible]
+
+    @property
+    def runnable(self) -> bool:
+        """Equal, or ahead only by migrations older code survives."""
+        return self.state is SchemaState.EQUAL or (
+            self.state is SchemaState.AHEAD and not self.breaking
+        )
 
     @property
     def state(self) -> SchemaState:
@@ -51,11 +76,16 @@ class SchemaReport:
                 "not applied: " + ", ".join(self.missing) + " (run the web's migrate first)"
             )
         if self.unknown:
-            parts.append(
-                "unknown to this release: "
-                + ", ".join(self.unknown)
-                + " (deploy the release that ships them)"
+            named = ", ".join(
+                f"{name} ({'compatible' if name in self.compatible else 'breaking'})"
+                for name in self.unknown
             )
+            advice = (
+                "older code survives them; deploy the release that ships them"
+                if not self.breaking
+                else "deploy the release that ships them"
+            )
+            parts.append(f"unknown to this release: {named} ({advice})")
         return "; ".join(parts)
 
 
@@ -79,12 +109,27 @@ def check_schema(using: str = DEFAULT_DB_ALIAS, app_label: str = APP_LABEL) -> S
         for label, name in loader.applied_migrations
         if label == app_label and (label, name) not in loader.disk_migrations
     )
-    return SchemaReport(missing=missing, unknown=unknown)
+    classes = recorded_classes([name.split(".", 1)[1] for name in unknown], using)
+    compatible = [
+        name for name in unknown if classes.get(name.split(".", 1)[1]) is Compatibility.COMPATIBLE
+    ]
+    return SchemaReport(missing=missing, unknown=unknown, compatible=compatible)
 
 
-def require_current_schema(using: str = DEFAULT_DB_ALIAS) -> SchemaReport:
-    """Return the report if the schema is current, else raise :class:`SchemaMismatch`."""
+def require_compatible_schema(using: str = DEFAULT_DB_ALIAS) -> SchemaReport:
+    """Return the report if this release may run (see the window above), else raise
+    :class:`SchemaMismatch`. A report that is not equal names the compatible migrations."""
     report = check_schema(using)
-    if report.state is not SchemaState.EQUAL:
+    if not report.runnable:
         raise SchemaMismatch(report)
     return report
+
+
+#: PostgreSQL's codes for an undefined column and an undefined table.
+SCHEMA_ERROR_CODES = frozenset({"42703", "42P01"})
+
+
+def is_schema_error(exc: BaseException) -> bool:
+    """Whether a database error means the schema moved under this release's code."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseError) else None
+    return getattr(cause, "pgcode", None) in SCHEMA_ERROR_CODES

@@ -38,8 +38,10 @@ def test_worker_role_gets_dml_on_common_tables_only(role):
         for kind in ("SELECT", "INSERT", "UPDATE", "DELETE"):
             assert privilege(role, table, kind), (table, kind)
         assert not privilege(role, table, "TRUNCATE")
-    assert privilege(role, "django_migrations", "SELECT")
-    assert not privilege(role, "django_migrations", "INSERT")
+    for table in ("django_migrations", "common_migrationclass"):
+        assert privilege(role, table, "SELECT"), table
+        assert not privilege(role, table, "INSERT"), table
+        assert not privilege(role, table, "UPDATE"), table
     assert not privilege(role, "auth_user", "SELECT")
 
 

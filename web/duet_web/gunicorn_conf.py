@@ -48,3 +48,14 @@ def _logconfig(log_format: str) -> dict[str, Any]:
 
 # --- Operability: DUET_LOG_FORMAT=json makes gunicorn's lines JSON too. -----------------------
 logconfig_dict = _logconfig(environ.FileAwareEnv().str("DUET_LOG_FORMAT", default="plain"))
+
+
+def on_starting(server: object) -> None:
+    """Refuse to serve (exit 78) a database outside this release's schema window."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_web.settings")
+    import django
+
+    django.setup()
+    from duet_web.guard import check_at_start
+
+    check_at_start()

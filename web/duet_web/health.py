@@ -1,4 +1,5 @@
-"""Readiness: the web is ready when it can reach both the database and the broker."""
+"""Readiness: the web is ready when it reaches the database and the broker, and the database
+schema is within this release's window (duet_web/guard.py)."""
 
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .celery import app as celery_app
+from .guard import schema_ok
 
 
 def _database_ok() -> bool:
@@ -22,6 +24,13 @@ def _database_ok() -> bool:
         return True
     except Exception:
         return False
+
+
+def _schema_state() -> str:
+    try:
+        return "ok" if schema_ok() else "incompatible"
+    except Exception:
+        return "unavailable"
 
 
 def _broker_ok() -> bool:
@@ -37,11 +46,19 @@ def _broker_ok() -> bool:
     responses={
         (200, "application/json"): inline_serializer(
             "Health",
-            fields={"database": serializers.CharField(), "broker": serializers.CharField()},
+            fields={
+                "database": serializers.CharField(),
+                "broker": serializers.CharField(),
+                "schema": serializers.CharField(),
+            },
         ),
         (503, "application/json"): inline_serializer(
             "Unhealthy",
-            fields={"database": serializers.CharField(), "broker": serializers.CharField()},
+            fields={
+                "database": serializers.CharField(),
+                "broker": serializers.CharField(),
+                "schema": serializers.CharField(),
+            },
         ),
     }
 )
@@ -50,10 +67,13 @@ def _broker_ok() -> bool:
 @throttle_classes([])
 @permission_classes([])
 def health(request: Request) -> Response:
-    """The only endpoint without a token: 200 when the database and broker answer, else 503."""
+    """The only endpoint without a token: 200 when the database and broker answer and the
+    schema is within this release's window, else 503 (which one is named, not why)."""
+    database = _database_ok()
     checks = {
-        "database": "ok" if _database_ok() else "unavailable",
+        "database": "ok" if database else "unavailable",
         "broker": "ok" if _broker_ok() else "unavailable",
+        "schema": _schema_state() if database else "unavailable",
     }
     ready = all(value == "ok" for value in checks.values())
     return Response(checks, status=200 if ready else 503)

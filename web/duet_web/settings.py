@@ -147,6 +147,28 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Releasing web and worker separately: migrate under load, and the schema guard ---
+# migrate's DDL must not hold locks that stall the workers' writes: the backend is
+# django-pg-zero-downtime-migrations (CREATE INDEX CONCURRENTLY, no long ACCESS EXCLUSIVE
+# locks, unsafe operations refused) plus lock-timeout retries (duet_web/postgres/base.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "duet_web.postgres"
+# How long a schema change may wait for its lock (queueing writers behind it) before it
+# gives up and is retried, and how long it may then hold the lock.
+ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT = env.str("DUET_MIGRATE_LOCK_TIMEOUT", default="1s")
+ZERO_DOWNTIME_MIGRATIONS_STATEMENT_TIMEOUT = env.str("DUET_MIGRATE_STATEMENT_TIMEOUT", default="5s")
+# Index builds and constraint validation (no ACCESS EXCLUSIVE lock) may take their time.
+ZERO_DOWNTIME_MIGRATIONS_FLEXIBLE_STATEMENT_TIMEOUT = True
+# An operation that would lock a table for long (a NOT NULL column without a database
+# default, a type change) stops migrate with an error instead.
+ZERO_DOWNTIME_MIGRATIONS_RAISE_FOR_UNSAFE = True
+# Retries of a statement that hit the lock timeout, pausing 0.5 s, 1 s, 2 s... up to 5 s.
+DUET_MIGRATE_LOCK_RETRIES = env.int("DUET_MIGRATE_LOCK_RETRIES", default=10)
+# gunicorn runs the schema guard at start-up (exit 78 outside the window) and /api/health/
+# repeats it at most this often (seconds), answering 503 once the window is left.
+DUET_SCHEMA_CHECK_INTERVAL = env.float("DUET_SCHEMA_CHECK_INTERVAL", default=30.0)
+# --- end ---
+
 # The worker's role, granted DML on the ``common_*`` tables by every migrate run
 # (shared_resource/grants.py). Empty: no grants (tests, single-role setups).
 DUET_WORKER_DB_ROLE = env.str("DUET_WORKER_DB_ROLE", default="") or None

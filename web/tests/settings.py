@@ -15,3 +15,6 @@ STATIC_ROOT = tempfile.mkdtemp(prefix="duet-static-")
 
 # Fast hashing: tests create users, never log in with passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The schema guard's verdict is cached per process; tests move the schema, so never cache.
+DUET_SCHEMA_CHECK_INTERVAL = 0

@@ -1,9 +1,11 @@
 """The worker's Celery app, configured from Django settings under the ``CELERY_`` namespace.
 
 Before the worker consumes anything it runs the system checks and the schema guard: a
-misconfiguration, or a database that is behind (the web has not migrated yet) or ahead (the
-web deployed newer models), makes the worker exit with status 78 (EX_CONFIG) and a message
-naming the cause.
+misconfiguration, or a database outside this release's window (behind: the web has not
+migrated yet; ahead by a breaking migration: a newer release migrated it) makes the worker
+exit with status 78 (EX_CONFIG) and a message naming the cause. Ahead only by compatible
+migrations, it runs and logs a warning naming them. While running, it re-checks on a timer
+and steps aside the same way (duet_worker/stepping_aside.py).
 """
 
 import logging
@@ -13,12 +15,14 @@ from typing import Any
 
 from celery import Celery, bootsteps, signals
 
+from . import stepping_aside
+from .stepping_aside import EXIT_SCHEMA_MISMATCH, SchemaWatch
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_worker.settings")
 
 logger = logging.getLogger("duet_worker")
 
-#: Exit status for a misconfiguration or a schema mismatch (sysexits.h EX_CONFIG).
-EXIT_SCHEMA_MISMATCH = 78
+__all__ = ["EXIT_SCHEMA_MISMATCH", "Heartbeat", "app"]
 
 # Tasks remember each message's request id for Celery's own log lines (duet_worker/logs.py).
 app = Celery("duet_worker", task_cls="duet_worker.logs:IdTask")
@@ -61,11 +65,12 @@ class Heartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(Heartbeat)
+app.steps["worker"].add(SchemaWatch)
 
 
 @signals.worker_init.connect
 def refuse_to_start_misconfigured(**kwargs: Any) -> None:
-    """Exit 78 before consuming if a system check fails or the schema does not match.
+    """Exit 78 before consuming if a system check fails or the schema is outside the window.
 
     Celery's Django fixup runs the system checks but ignores their result, so the checks
     that guard the worker (timeouts that nest, a known provider) are enforced here.
@@ -74,7 +79,7 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     from django.core import checks
     from django.db import connections
 
-    from shared_resource.schema import SchemaMismatch, require_current_schema
+    from shared_resource.schema import SchemaMismatch, require_compatible_schema
 
     django.setup()
     errors = [message for message in checks.run_checks() if message.is_serious()]
@@ -83,11 +88,15 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     if errors:
         raise SystemExit(EXIT_SCHEMA_MISMATCH)
     try:
-        report = require_current_schema()
+        report = require_compatible_schema()
     except SchemaMismatch as exc:
         logger.critical("refusing to start: %s", exc)
         raise SystemExit(EXIT_SCHEMA_MISMATCH) from None
     finally:
         # Never hand an open connection to forked pool processes.
         connections.close_all()
-    logger.info("schema check: %s", report)
+    (logger.warning if report.unknown else logger.info)("schema check: %s", report)
+    stepping_aside.install(os.getpid())
+    from summaries.providers import preload
+
+    preload()

@@ -45,6 +45,10 @@ DUET_OPENAI_MODEL = env.str("DUET_OPENAI_MODEL", default="gpt-4o-mini")
 # Sentences an extractive summary keeps, at most.
 DUET_EXTRACTIVE_SENTENCES = env.int("DUET_EXTRACTIVE_SENTENCES", default=3)
 
+# Seconds between two schema checks of a running worker (0: only at start-up). When the
+# database moves out of this release's window, the worker steps aside (exit 78).
+DUET_SCHEMA_CHECK_INTERVAL = env.float("DUET_SCHEMA_CHECK_INTERVAL", default=30.0)
+
 # Claims per job; after the last, a transient error fails the job.
 DUET_MAX_ATTEMPTS = env.int("DUET_MAX_ATTEMPTS", default=DEFAULT_MAX_ATTEMPTS)
 # Delay before the first retry of a transient provider error, doubling up to the maximum.

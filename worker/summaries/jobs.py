@@ -13,12 +13,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
+from shared_resource.schema import is_schema_error
 
 from .providers import Summary
 
@@ -26,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 #: The length of the model columns (SummaryJob.model, ProviderCall.model).
 MODEL_MAX = SummaryJob._meta.get_field("model").max_length
+
+
+class SchemaChanged(Exception):
+    """The database lost a column or table this release's code uses; the job was given back."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,15 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
         lease_expires=Now() + timedelta(seconds=lease_seconds),
     )
     if claimed:
-        job = SummaryJob.objects.select_related("document").get(id=job_id)
+        try:
+            job = SummaryJob.objects.select_related("document").get(id=job_id)
+        except DatabaseError as exc:
+            if not is_schema_error(exc):
+                raise
+            # Our claim holds (its lease is fresh), so no fence beyond "running" is needed.
+            mine = SummaryJob.objects.filter(id=job_id, status=JobStatus.RUNNING)
+            _give_back(mine, attempt_spent=False)
+            raise SchemaChanged(str(exc).strip()) from exc
         return Claim(job.id, job.attempts, job.document.title, job.document.text)
     job = SummaryJob.objects.filter(id=job_id).only("status", "attempts").first()
     if job is None:
@@ -132,6 +146,29 @@ def release(claim: Claim, error: str, retry_in: float, lease_seconds: float) -> 
         status=JobStatus.QUEUED,
         error=f"attempt {claim.attempt} failed: {error}; retrying in {retry_in:.0f} s",
         lease_expires=Now() + timedelta(seconds=retry_in + lease_seconds),
+    )
+    return bool(released)
+
+
+def unclaim(claim: Claim) -> bool:
+    """Give a job back to ``queued`` after a schema error: nothing failed, nothing is lost.
+
+    The attempt is given back too, unless the provider was already called for it (its
+    record, unique per attempt, must stay the only one). The job's message goes back to the
+    broker with it; the lease lets the sweeper publish the job again should that be lost.
+    """
+    try:
+        called = ProviderCall.objects.filter(job_id=claim.job_id, attempt=claim.attempt).exists()
+    except DatabaseError:
+        called = True
+    return _give_back(claim._mine(), attempt_spent=called)
+
+
+def _give_back(mine: QuerySet[SummaryJob], *, attempt_spent: bool) -> bool:
+    released = mine.update(
+        status=JobStatus.QUEUED,
+        attempts=F("attempts") - (0 if attempt_spent else 1),
+        lease_expires=Now() + timedelta(seconds=settings.DUET_LEASE_SECONDS),
     )
     return bool(released)
 

@@ -4,19 +4,25 @@ Delivery is at least once (acks_late, reject_on_worker_lost), so the task is ide
 construction: the claim (summaries/jobs.py) turns a duplicate into a no-op. A transient
 provider error puts the job back to ``queued`` and retries with a bounded backoff; the
 attempt count on the row, not Celery's retry counter, bounds it.
+
+A database error caused by the schema (an undefined column or table: a newer release
+migrated under this one) fails nothing: the job goes back to ``queued``, its message back
+to the broker, and the worker steps aside for the release that knows the new schema.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from celery import Task, shared_task
-from celery.exceptions import Retry, SoftTimeLimitExceeded
+from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 
 from shared_resource.contract import SUMMARISE_TASK, ContractError, SummariseRequest
 from shared_resource.models import CallOutcome
+from shared_resource.schema import is_schema_error
 
 from . import jobs
 from .providers import PermanentProviderError, TransientProviderError, get_provider
@@ -51,42 +57,64 @@ def summarise(self, job_id: object) -> str:
     except ContractError as exc:
         logger.error("message %s rejected: %s", self.request.id, exc)
         return "rejected"
-    claim = jobs.claim(
-        request.job_id,
-        lease_seconds=settings.DUET_LEASE_SECONDS,
-        max_attempts=settings.DUET_MAX_ATTEMPTS,
-    )
+    try:
+        claim = jobs.claim(
+            request.job_id,
+            lease_seconds=settings.DUET_LEASE_SECONDS,
+            max_attempts=settings.DUET_MAX_ATTEMPTS,
+        )
+    except jobs.SchemaChanged as exc:
+        step_aside_with(request.job_id, str(exc))
     if claim is None:
         return "skipped"
     try:
         return attempt(self, claim)
     except (OperationalError, InterfaceError, Retry):
         raise  # retried above, or by the sweeper once the lease runs out
+    except DatabaseError as exc:
+        if not is_schema_error(exc):
+            return fail_crashed(claim, exc)
+        jobs.unclaim(claim)
+        step_aside_with(claim.job_id, str(exc).strip())
     except Exception as exc:
-        # Anything else is a bug or bad data (a NUL in a summary, say): fail the job
-        # readably now, rather than leave it running until the sweeper calls the provider
-        # again, and again.
-        logger.exception("job %s attempt %d crashed", claim.job_id, claim.attempt)
-        jobs.fail(claim, "", f"internal error in the worker: {type(exc).__name__}")
-        return "failed"
+        return fail_crashed(claim, exc)
+
+
+def fail_crashed(claim: jobs.Claim, exc: Exception) -> str:
+    """Fail the job readably after an error that is neither transient nor the schema's.
+
+    Such an error is a bug or bad data (a NUL in a summary, say): failing now beats leaving
+    the job running until the sweeper calls the provider again, and again.
+    """
+    logger.error("job %s attempt %d crashed", claim.job_id, claim.attempt, exc_info=exc)
+    jobs.fail(claim, "", f"internal error in the worker: {type(exc).__name__}")
+    return "failed"
+
+
+def step_aside_with(job_id: object, error: str) -> NoReturn:
+    """The job is queued again: requeue its message and make this worker step aside."""
+    from duet_worker.stepping_aside import step_aside
+
+    logger.warning("job %s given back: the schema changed under this release (%s)", job_id, error)
+    step_aside(f"job {job_id} met a schema this release does not know: {error}")
+    raise Reject(error, requeue=True)
 
 
 def attempt(task: Task, claim: jobs.Claim) -> str:
     """Call the provider once for a claimed job and record the outcome."""
-    provider = get_provider()
+    try:
+        provider = get_provider()
+    except SoftTimeLimitExceeded:
+        # A cold process (the SDK's first import, on a loaded host) used up the attempt
+        # before any call was made: retry it like a transient error.
+        return retry_or_fail(task, claim, "", "the provider was not ready in time")
     call = jobs.start_call(claim, provider.name, getattr(provider, "model", ""))
     try:
         summary = provider.summarise(title=claim.title, text=claim.text)
     except (TransientProviderError, SoftTimeLimitExceeded) as exc:
         error = str(exc) or "the attempt hit its soft time limit"
         jobs.end_call(call, CallOutcome.TRANSIENT, error)
-        if claim.attempt >= settings.DUET_MAX_ATTEMPTS:
-            jobs.fail(claim, provider.name, f"gave up after {claim.attempt} attempts: {error}")
-            return "failed"
-        delay = backoff_seconds(claim.attempt, getattr(exc, "retry_after", None))
-        if jobs.release(claim, error, delay, settings.DUET_LEASE_SECONDS):
-            raise task.retry(countdown=delay) from None
-        return "lost"
+        return retry_or_fail(task, claim, provider.name, error, getattr(exc, "retry_after", None))
     except PermanentProviderError as exc:
         jobs.end_call(call, CallOutcome.PERMANENT, exc.detail)
         jobs.fail(claim, provider.name, str(exc))
@@ -100,3 +128,16 @@ def attempt(task: Task, claim: jobs.Claim) -> str:
         jobs.fail(claim, provider.name, error)
         return "failed"
     return "succeeded" if jobs.succeed(claim, call, summary) else "lost"
+
+
+def retry_or_fail(
+    task: Task, claim: jobs.Claim, provider: str, error: str, retry_after: float | None = None
+) -> str:
+    """After a transient error: back to ``queued`` and retry later, or fail on the last attempt."""
+    if claim.attempt >= settings.DUET_MAX_ATTEMPTS:
+        jobs.fail(claim, provider, f"gave up after {claim.attempt} attempts: {error}")
+        return "failed"
+    delay = backoff_seconds(claim.attempt, retry_after)
+    if jobs.release(claim, error, delay, settings.DUET_LEASE_SECONDS):
+        raise task.retry(countdown=delay)
+    return "lost"

@@ -11,3 +11,5 @@ DATABASE_ROUTERS: list[str] = []
 DUET_RETRY_BACKOFF = 0.05
 DUET_RETRY_BACKOFF_MAX = 0.2
 DUET_MAX_ATTEMPTS = 3
+# No timed schema checks in the test worker: tests that move the schema call the check.
+DUET_SCHEMA_CHECK_INTERVAL = 0

@@ -269,8 +269,11 @@ in
         RuntimeDirectory = "duet-web";
         LoadCredential = units.unitLines (credentials "web");
         ExecStart = "${lib.getExe units.launcher} ${lib.getExe webCfg.package} ${units.escapeSpecifiers webCfg.extraArgs}";
+        # Not restarted when gunicorn refuses a schema outside its release's window (exit
+        # 78, duet_web/guard.py): restarting cannot fix it; deploy the matching release.
         Restart = "on-failure";
         RestartSec = "5s";
+        RestartPreventExitStatus = 78;
       };
     };
 

@@ -11,8 +11,8 @@ let
   workerCfg = cfg.worker;
   units = import ../units.nix { inherit config lib pkgs; };
 
-  # The worker's own exit status for a database behind or ahead of its migrations
-  # (duet_worker/celery.py, sysexits EX_CONFIG).
+  # The worker's own exit status for a database outside its release's schema window, at
+  # start-up or when it steps aside (duet_worker/stepping_aside.py, sysexits EX_CONFIG).
   schemaMismatch = 78;
 in
 {
@@ -146,8 +146,10 @@ in
         RestartSec = "10s";
         RestartPreventExitStatus = schemaMismatch;
         # Celery finishes running tasks on SIGTERM (warm shutdown), bounded by the soft
-        # shutdown timeout in its settings.
+        # shutdown timeout in its settings. SIGTERM goes to the main process only, so that
+        # the pool processes finish their tasks instead of dying mid-job.
         TimeoutStopSec = "5min";
+        KillMode = "mixed";
       };
     };
   };

@@ -40,6 +40,16 @@ PROVIDERS: dict[str, Callable[[], Provider]] = {
 }
 
 
+def preload() -> None:
+    """Import the configured provider's module now, in the worker's main process.
+
+    The pool processes forked from it then start with the SDK imported, instead of spending
+    a first task's soft time limit on the import.
+    """
+    if settings.DUET_PROVIDER == "openai":
+        from . import openai_compatible  # noqa: F401
+
+
 @cache
 def get_provider() -> Provider:
     """The configured provider, built once per process (the HTTP client keeps its pool)."""
@@ -54,4 +64,5 @@ __all__ = [
     "Summary",
     "TransientProviderError",
     "get_provider",
+    "preload",
 ]

@@ -1,0 +1,1 @@
+"""duet's PostgreSQL backend: django-pg-zero-downtime-migrations, with lock-timeout retries."""
