@@ -4,7 +4,7 @@
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
     # Unmaintained upstream, and known to break on newer nixpkgs (NIX_CURL_FLAGS), so it is
-    # pinned in flake.lock and follows our nixpkgs (../shared/reference/nix.md §1).
+    # pinned in flake.lock and follows our nixpkgs (docs/nix.md, "Pins").
     poetry2nix = {
       url = "github:nix-community/poetry2nix";
       inputs.nixpkgs.follows = "nixpkgs";
@@ -12,7 +12,7 @@
   };
 
   # This file only wires folders to outputs, with numtide/blueprint's mapping done by hand:
-  # the file name is the output name (STYLE.md rule 1).
+  # the file name is the output name (docs/nix.md).
   #
   #   nix/packages/<name>.nix        packages.<system>.<name>  (+ checks.<system>.pkgs-<name>)
   #   nix/devshells/<name>.nix       devShells.<system>.<name>

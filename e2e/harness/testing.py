@@ -97,7 +97,7 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
             env = clean_env(
                 {
                     # Django's test runner creates test_duet, so it needs CREATEDB: the
-                    # superuser, never the DML-only roles (reference §4).
+                    # superuser, never the DML-only roles.
                     "DATABASE_URL": postgres.superuser_url("duet") if unit else "",
                     "CELERY_BROKER_URL": redis.url(2) if unit else "",
                     "CACHE_URL": redis.url(3) if unit else "",

@@ -14,7 +14,7 @@ else
   pkgs.testers.runNixOSTest (
     { nodes, lib, ... }:
     let
-      # Test-only secrets, in the store on purpose: only a test may do that (STYLE.md rule 6).
+      # Test-only secrets, in the store on purpose: only a test may do that.
       passwordFiles = lib.genAttrs [ "migrator" "web" "worker" ] (
         role: pkgs.writeText "duet-${role}-db-password" "vm-${role}-password"
       );

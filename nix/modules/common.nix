@@ -12,7 +12,7 @@ let
   db = cfg.database;
   units = import ./units.nix { inherit config lib pkgs; };
 
-  # The role script the native harness and the VM test run too (DESIGN.md, "Database roles").
+  # The role script the native harness and the VM test run too (docs/architecture.md, "Database roles").
   rolesSql = ../../shared_resource/shared_resource/sql/roles.sql;
 
   localBroker = "redis+socket:///run/redis-duet/redis.sock";

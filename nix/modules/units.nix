@@ -1,4 +1,4 @@
-# The systemd pieces every duet unit is made of, written once (STYLE.md rule 5): the
+# The systemd pieces every duet unit is made of, written once: the
 # hardening baseline, the environment, the credentials and the launcher that hands them to
 # the process. Imported by web.nix and worker.nix; not a module.
 {

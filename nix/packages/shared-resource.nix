@@ -1,5 +1,5 @@
 # shared_resource, built once: the one store path both services' closures hold
-# (DESIGN.md, "The Nix layer"; nix/checks/shared-resource-one-path.nix proves it).
+# (docs/nix.md; nix/checks/shared-resource-one-path.nix proves it).
 { pkgs, ... }:
 let
   inherit (pkgs) lib;

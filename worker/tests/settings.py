@@ -1,7 +1,7 @@
 """Test settings: the worker's real settings, minus the router so the test DB can be built.
 
 Django's test runner must create and migrate ``test_duet``; the deployed worker never can
-(router, DML-only role). Tests run as a CREATEDB role for that reason (reference §4).
+(router, DML-only role). Tests run as a CREATEDB role for that reason.
 """
 
 from duet_worker.settings import *  # noqa: F403

@@ -1,6 +1,6 @@
 # services.duet.web: the API (duet-web.service), the one unit that migrates
 # (duet-migrate.service), the sweeper (duet-sweep.timer) and the duet-manage wrapper.
-# Modelled on nixpkgs' pretix and paperless modules (STYLE.md §1).
+# Modelled on nixpkgs' pretix and paperless modules (docs/nix.md, "NixOS modules").
 { flake }:
 {
   config,
