@@ -1,7 +1,8 @@
 """``migrate``, one at a time: Django's migrate under a PostgreSQL advisory lock.
 
 Every web host may run the migrate step of a deploy (NixOS's duet-migrate, a release job);
-two at once would race on the same DDL (docs/architecture.md, "Database roles"). The second waits for the first, then finds nothing left to do.
+two at once would race on the same DDL (docs/architecture.md, "Database roles"). The second
+waits for the first, then finds nothing left to do.
 """
 
 from typing import Any
