@@ -35,10 +35,15 @@ let
     }
   );
 
+  # The lock poetry2nix reads: the service's poetry.lock without the wheels the pinned
+  # poetry2nix cannot parse (./poetry-lock.nix says why, and its limits).
+  lockFor = service: (import ./poetry-lock.nix { inherit lib; }).filtered (../.. + "/${service}/poetry.lock");
+
   projectArgs = service: {
     # A path literal inside the flake, never filtered: poetry2nix resolves the lock's
     # `../shared_resource` against it (pwd defaults to projectDir).
     projectDir = ../.. + "/${service}";
+    poetrylock = lockFor service;
     inherit python overrides;
     # Every locked package but psycopg2 and shared-resource has a wheel for CPython 3.12 on
     # x86_64 and aarch64 Linux. Wheels avoid the sdist builds that break with poetry2nix's

@@ -11,6 +11,7 @@
   lib,
   mkDerivation,
   make,
+  pkgs,
 }:
 let
   # mk-python-derivation.nix's named arguments (F)...
@@ -44,6 +45,8 @@ let
   hookAttributes = [
     "disabledTestPaths"
     "disabledTests"
+    "dontUseSetuptoolsBuild"
+    "dontUseSetuptoolsCheck"
     "dontCheckRuntimeDeps"
     "dontUsePytestCheck"
     "dontUsePythonImportsCheck"
@@ -63,6 +66,11 @@ let
     "namePrefix"
     "pos"
     "python"
+    # Set by its overrides/default.nix on packages of duet's locks: mypy's build switch,
+    # and cryptography's `overridePythonAttrs { preferWheel = true; }` (a no-op there: it
+    # only becomes an environment variable of the build).
+    "MYPY_USE_MYPYC"
+    "preferWheel"
   ];
 
   interpreter = mkDerivation {
@@ -116,10 +124,18 @@ let
           }
           // {
             env = throw "contract: python env .env (a shell) is not stubbed";
+            # wrapper.nix passthru: the interpreter's, with the env's own interpreter.
+            inherit (py) pkgs sitePackages;
+            interpreter = "${interpreter}/bin/python3.12";
           }
         ) { };
 
         withPackages = f: py.buildEnv.override { extraLibs = f py.pkgs; };
+      }
+      // upstream.interpreter;
+
+      upstream = import ./python-upstream.nix {
+        inherit lib pkgs py interpreter nixpkgsPackage;
       };
 
       hasPythonModule = drv: drv ? pythonModule && drv.pythonModule == py;
@@ -160,7 +176,8 @@ let
               (
                 attrs
                 // {
-                  name = "python3.12-${attrs.pname}-${attrs.version}";
+                  name =
+                    if attrs ? pname then "python3.12-${attrs.pname}-${attrs.version}" else "python3.12-${attrs.name}";
                   format = format';
                   pyproject = null;
                   outputs = (attrs.outputs or [ "out" ]) ++ [ "dist" ];
@@ -190,19 +207,31 @@ let
         result;
 
       # The nixpkgs packages poetry2nix falls back to when a lock lacks them (build systems).
+      # callPackage'd there: `.override` takes its callPackage arguments (no `...`; these are
+      # the names poetry2nix's overrides/default.nix passes).
       nixpkgsPackage =
         pname: version:
-        buildPythonPackage {
-          inherit pname version;
-          pyproject = true;
-        };
+        lib.makeOverridable (
+          {
+            buildPythonPackage,
+            flit-core ? null,
+            flit ? null,
+            packaging ? null,
+            pyproject-hooks ? null,
+            tomli ? null,
+          }:
+          buildPythonPackage {
+            inherit pname version;
+            pyproject = true;
+            build-system = builtins.filter (p: p != null) [ flit-core ];
+          }
+        ) { inherit buildPythonPackage; };
 
       basePackages = final: {
         python = py;
         inherit buildPythonPackage hasPythonModule requiredPythonModules;
         buildPythonApplication = buildPythonPackage;
         toPythonModule = drv: drv // { pythonModule = py; };
-        callPackage = throw "contract: python.pkgs.callPackage is not stubbed";
         # Build systems as in 25.05.
         poetry-core = nixpkgsPackage "poetry-core" "2.1.3";
         setuptools = nixpkgsPackage "setuptools" "80.9.0";
@@ -210,7 +239,8 @@ let
         pip = nixpkgsPackage "pip" "25.0.1";
         hatchling = nixpkgsPackage "hatchling" "1.27.0";
         flit-core = nixpkgsPackage "flit-core" "3.12.0";
-      };
+      }
+      // upstream.packages final;
     in
     py;
 in
