@@ -71,16 +71,18 @@ let
           (import (contract + "/nixpkgs/nixos/options.nix") { inherit pkgs; })
           modules.${name}
           settings.${name}
+          {
+            _module.args = {
+              inherit pkgs;
+              name = "host";
+              nodes = { };
+            };
+          }
         ];
-        args = {
-          inherit pkgs;
-          name = "host";
-          nodes = { };
-          modulesPath = "/nixos/modules";
-        };
+        specialArgs.modulesPath = "/nixos/modules";
       };
       missingDocs = import (contract + "/nixpkgs/nixos/option-docs.nix") { inherit lib; } configuration;
-      json = builtins.toJSON configuration.contractDefinedConfig;
+      json = builtins.toJSON (import (contract + "/nixpkgs/nixos/defined-config.nix") { inherit lib; } configuration);
     in
     assert
       missingDocs == [ ]
