@@ -285,9 +285,7 @@ def snapshot(repo: Path, target: Path) -> Path:
 
 
 #: Builtins that read the machine rather than the flake; --impure would let them pass.
-IMPURE = re.compile(
-    r"\b(getEnv|currentSystem|currentTime|storePath)\b|<[a-z][\w.+-]*(/[^>\s]*)?>"
-)
+IMPURE = re.compile(r"\b(getEnv|currentSystem|currentTime|storePath)\b|<[a-z][\w.+-]*(/[^>\s]*)?>")
 
 
 def check_purity(tree: Path, report: Report) -> None:
