@@ -66,11 +66,6 @@ let
     "namePrefix"
     "pos"
     "python"
-    # Set by its overrides/default.nix on packages of duet's locks: mypy's build switch,
-    # and cryptography's `overridePythonAttrs { preferWheel = true; }` (a no-op there: it
-    # only becomes an environment variable of the build).
-    "MYPY_USE_MYPYC"
-    "preferWheel"
   ];
 
   interpreter = mkDerivation {
