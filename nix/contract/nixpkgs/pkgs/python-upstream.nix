@@ -70,6 +70,10 @@ in
     # The nixpkgs package poetry2nix's hooks run with (hooks/default.nix nonOverlayedPython).
     tomlkit = nixpkgsPackage "tomlkit" "0.13.2";
 
+    # The versions below were not read from nixpkgs' files at 25.05 (the names were, from
+    # poetry2nix's sources); no check depends on them, since keepLocked (nix/lib/python.nix)
+    # keeps the lock's packaging and the rest never reach an environment.
+    #
     # What overrides/default.nix takes from nixpkgs ("bootstrapping pkgs", each
     # `.override`n with the poetry2nix set's buildPythonPackage and build systems), and
     # the build systems default.nix passes through unmodified (known-build-systems.json).
@@ -86,8 +90,11 @@ in
     pdm-backend = nixpkgsPackage "pdm-backend" "2.4.3";
     setuptools-scm = nixpkgsPackage "setuptools-scm" "8.2.1";
 
-    # Packages overrides/default.nix adds to entries of duet's locks (mypy: types-typed-ast, types-setuptools, types-psutil; rich: commonmark; jsonschema:
-    # importlib-resources; cryptography: setuptools-rust, cffi; pytest from source: toml).
+    # Packages overrides/default.nix adds to entries of duet's locks (mypy: types-typed-ast,
+    # types-setuptools, types-psutil; rich: commonmark; jsonschema: importlib-resources;
+    # cryptography: setuptools-rust, cffi; pytest from source: toml). keepLocked passes
+    # over those overrides, so nothing reaches these now; they stay so that dropping an
+    # entry of keepLocked shows its difference in the environment check, not a missing name.
     types-typed-ast = nixpkgsPackage "types-typed-ast" "1.5.8.7";
     types-setuptools = nixpkgsPackage "types-setuptools" "80.9.0.20250529";
     types-psutil = nixpkgsPackage "types-psutil" "7.0.0.20250601";
