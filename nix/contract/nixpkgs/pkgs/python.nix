@@ -222,7 +222,10 @@ let
           }
         ) { inherit buildPythonPackage; };
 
-      basePackages = final: {
+      # This file's own entries win over python-upstream.nix's.
+      basePackages = final: upstream.packages final // ownPackages final;
+
+      ownPackages = final: {
         python = py;
         inherit buildPythonPackage hasPythonModule requiredPythonModules;
         buildPythonApplication = buildPythonPackage;
@@ -234,8 +237,7 @@ let
         pip = nixpkgsPackage "pip" "25.0.1";
         hatchling = nixpkgsPackage "hatchling" "1.27.0";
         flit-core = nixpkgsPackage "flit-core" "3.12.0";
-      }
-      // upstream.packages final;
+      };
     in
     py;
 in
