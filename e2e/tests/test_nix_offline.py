@@ -364,3 +364,38 @@ def test_the_real_poetry2nix_fails_without_the_fix_and_passes_with_it(tree, tmp_
     real = {"riscv64": "attribute 'riscv64' missing"}.get(kind, "assertion '(m != null)' failed")
     with pytest.raises(nixcheck.NixCheckError, match=re.escape(real)):
         nixcheck.nix_eval(nix, tree, "packages.x86_64-linux.web", "p: p.drvPath", inputs=inputs)
+
+
+# --- the module system stub against the real one ------------------------------------------
+
+ORDER = """
+let
+  lib = import LIB;
+  imported = { lib, ... }: {
+    options.x = lib.mkOption { type = lib.types.lines; };
+    options.y = lib.mkOption { type = lib.types.listOf lib.types.str; };
+    config = { x = "imported"; y = [ "imported" ]; };
+  };
+  importing = { imports = [ imported ]; x = "importing"; y = [ "importing" ]; };
+  later = { x = "later"; y = [ "later" ]; };
+in
+(lib.evalModules { modules = [ importing later ]; }).config
+"""
+
+
+def merged(tmp_path, lib):
+    nix = nixcheck.Nix(tmp_path / "store")
+    result = nix.instantiate("--eval", "--strict", "--json", "-E", ORDER.replace("LIB", str(lib)))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_stub_lib_merges_definitions_in_the_real_order(tmp_path):
+    # lib/modules.nix: mergeModules prefix (reverseList collected), so an imported module's
+    # definitions come before the importing module's, and a later module's before an
+    # earlier one's.
+    stub = merged(tmp_path, REPO / "nix/contract/nixpkgs/lib")
+    assert stub == {"x": "imported\nlater\nimporting", "y": ["imported", "later", "importing"]}
+    sources = nixcheck.upstream_sources()
+    if sources is not None:
+        assert merged(tmp_path, sources[1] / "lib") == stub
