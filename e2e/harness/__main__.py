@@ -111,6 +111,15 @@ def cmd_test(args: argparse.Namespace) -> None:
     run_all(args.suite or None, tuple(args.pytest_args))
 
 
+def cmd_nix(args: argparse.Namespace) -> None:
+    """The offline Nix checks alone (the lint phase of ./dev test runs the same)."""
+    from .nixcheck import run as nix_offline
+
+    prepare()
+    venvs.ensure_venv("web")
+    nix_offline()
+
+
 def cmd_faults(args: argparse.Namespace) -> None:
     from .faults import run_faults
 
@@ -153,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
+    commands.add_parser(
+        "nix", help="the offline Nix checks alone (upstream mode with DUET_POETRY2NIX_SRC...)"
+    ).set_defaults(func=cmd_nix)
     faults = commands.add_parser("faults", help="the fault scenarios, with figures")
     faults.add_argument("scenario", nargs="*", help="only these scenarios (default: all)")
     faults.add_argument(

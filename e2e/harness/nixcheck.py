@@ -2,13 +2,15 @@
 
 Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never builds. So:
 
-1. every ``.nix`` file parses (``nix-instantiate --parse``);
+1. every ``.nix`` file parses (``nix-instantiate --parse``), and the flake's own files use no
+   impure builtin (outputs are evaluated with ``--impure``, see ``overrides``);
 2. contract evaluation: with nixpkgs and poetry2nix replaced by the stubs in ``nix/contract``
    (``--override-input``), every output the flake must have is evaluated for both systems
    down to its ``drvPath``; the NixOS modules are evaluated on their own against the stub
    option tree; ``nix flake check --no-build`` checks the outputs' schema. The stubs reject
    argument and option names the pinned sources do not accept, and check what they can
-   (override shapes, lock membership, paths);
+   (override shapes, lock membership, paths, wheel names as the pinned poetry2nix parses
+   them); each service's environment is compared with its lock (``ENV_LOCK_ALLOWED``);
 3. the VM test's ``testScript`` passes pyflakes and mypy as the NixOS test driver applies
    them, against the typed driver stub in ``nix/contract/test-driver``; its nodes' firewall
    rules, pg_hba lines and binds answer each peer on both of its addresses, as the
@@ -19,9 +21,19 @@ Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never bui
 
 It works on a snapshot of the tree (tracked and untracked files, not ignored ones) in a
 temporary folder, so a flake with uncommitted files is checked as it is, and so that the
-tests can check mutated copies. It ends with one line:
+tests can check mutated copies. It prints one line:
 
     nix-offline: files=<n> parsed=<n> outputs=<m> evaluated=<m>
+
+Then *upstream mode*, when ``DUET_POETRY2NIX_SRC`` and ``DUET_NIXPKGS_LIB_SRC`` name the real
+poetry2nix (at the pin, checked by its NAR hash) and nixpkgs' real ``lib/`` (nixpkgs.lib
+07aef7aa, likewise): every output again with those in place of the stubs, the environments
+against their locks, and the stubs against the real code (the same file chosen for every
+locked package, the same NixOS option values). It prints
+
+    nix-upstream: poetry2nix=<12 hex> lib=<12 hex> outputs=<m> evaluated=<m>
+
+or ``nix-upstream: skipped (...)`` without the variables. ``./dev nix`` runs all this alone.
 
 Nothing here builds or runs a derivation, an image or a VM.
 """
@@ -31,10 +43,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +185,10 @@ class Report:
     outputs: list[str] = field(default_factory=list)
     evaluated: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Each NixOS module's option values, per system, as JSON (nix/contract/nixos-modules.nix).
+    module_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Where the environments differ from their locks (check_env_lock).
+    env_differences: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def line(self) -> str:
         return (
@@ -269,7 +287,28 @@ def snapshot(repo: Path, target: Path) -> Path:
 # --- 1. parse --------------------------------------------------------------------------------
 
 
+#: Builtins that read the machine rather than the flake; --impure would let them pass.
+IMPURE = re.compile(r"\b(getEnv|currentSystem|currentTime|storePath)\b|<[a-z][\w.+-]*(/[^>\s]*)?>")
+
+
+def check_purity(tree: Path, report: Report) -> None:
+    """The flake's own files (not the stubs) stay pure, though evaluated with --impure."""
+    for path in sorted(tree.rglob("*.nix")):
+        relative = path.relative_to(tree)
+        if relative.parts[:2] == ("nix", "contract"):
+            continue
+        for number, text in enumerate(path.read_text().splitlines(), 1):
+            code = text.split("#", 1)[0]
+            found = IMPURE.search(code)
+            if found:
+                report.problems.append(
+                    f"{relative}:{number}: `{found.group(0)}' reads the machine, not the flake"
+                    " (pure evaluation refuses it)"
+                )
+
+
 def parse_all(nix: Nix, tree: Path, report: Report) -> None:
+    check_purity(tree, report)
     files = sorted(tree.rglob("*.nix"))
     report.files = len(files)
     for path in files:
@@ -289,27 +328,56 @@ def flake_ref(tree: Path) -> str:
     return f"path:{tree}"
 
 
-def overrides(tree: Path) -> list[str]:
+@dataclass(frozen=True)
+class Inputs:
+    """What the flake's nixpkgs and poetry2nix inputs are replaced with."""
+
+    #: A directory laid out as nix/contract: nixpkgs/ (a flake), nixos-modules.nix.
+    contract: Path
+    #: poetry2nix's flake: the stub, or the real source.
+    poetry2nix: Path
+    #: Further ``--override-input`` pairs (poetry2nix's own inputs, upstream mode only).
+    extra: tuple[tuple[str, Path], ...] = ()
+
+
+def stub_inputs(tree: Path) -> Inputs:
     contract = tree / "nix" / "contract"
-    return [
+    return Inputs(contract=contract, poetry2nix=contract / "poetry2nix")
+
+
+def overrides(tree: Path, inputs: Inputs | None = None) -> list[str]:
+    inputs = inputs or stub_inputs(tree)
+    pairs = [("nixpkgs", inputs.contract / "nixpkgs"), ("poetry2nix", inputs.poetry2nix)]
+    args = [
         "--no-write-lock-file",
         "--no-eval-cache",
-        "--override-input",
-        "nixpkgs",
-        f"path:{contract / 'nixpkgs'}",
-        "--override-input",
-        "poetry2nix",
-        f"path:{contract / 'poetry2nix'}",
+        # Nix 2.8, the one here, refuses in pure evaluation to read a file that
+        # builtins.toFile wrote (nix/lib/poetry-lock.nix's copy of each lock, which
+        # poetry2nix reads), and lib.fileset.toSource whose root is the flake's root (the
+        # worker-tests and formatting checks); newer Nix allows both. So outputs are
+        # evaluated with --impure here; check_purity (step 1) keeps the impure builtins
+        # out of the flake, which --impure would otherwise let pass.
+        "--impure",
     ]
+    for name, path in [*pairs, *inputs.extra]:
+        args += ["--override-input", name, f"path:{path}"]
+    return args
 
 
-def nix_eval(nix: Nix, tree: Path, attribute: str, apply: str, *extra: str) -> object:
+def nix_eval(
+    nix: Nix,
+    tree: Path,
+    attribute: str,
+    apply: str,
+    *extra: str,
+    inputs: Inputs | None = None,
+) -> object:
     result = nix.run(
         "nix",
         "eval",
         "--json",
         *extra,
-        *overrides(tree),
+        *overrides(tree, inputs),
         f"{flake_ref(tree)}#{attribute}",
         "--apply",
         apply,
@@ -337,11 +405,14 @@ def expected_outputs(names: dict[str, dict[str, list[str]]]) -> list[str]:
     return sorted(wanted)
 
 
-def evaluate_outputs(nix: Nix, tree: Path, report: Report) -> None:
+def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None = None) -> None:
+    inputs = inputs or stub_inputs(tree)
     names: dict[str, dict[str, list[str]]] = {}
     for kind in ("packages", "devShells", "checks"):
         try:
-            listing = nix_eval(nix, tree, kind, "builtins.mapAttrs (_: builtins.attrNames)")
+            listing = nix_eval(
+                nix, tree, kind, "builtins.mapAttrs (_: builtins.attrNames)", inputs=inputs
+            )
         except NixCheckError as exc:
             report.problems.append(f"{kind}: cannot list the outputs:\n{exc}")
             listing = {}
@@ -351,7 +422,7 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report) -> None:
         if unknown:
             report.problems.append(f"{kind}: unexpected systems {unknown}")
     try:
-        modules = nix_eval(nix, tree, "nixosModules", "builtins.attrNames")
+        modules = nix_eval(nix, tree, "nixosModules", "builtins.attrNames", inputs=inputs)
     except NixCheckError as exc:
         report.problems.append(f"nixosModules: cannot list the modules:\n{exc}")
         modules = []
@@ -369,34 +440,43 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report) -> None:
         for system in SYSTEMS:
             present = names[kind][system]
             forced = force_many(
-                nix, tree, f"{kind}.{system}", present, report, prefix=f"{kind}.{system}"
+                nix,
+                tree,
+                f"{kind}.{system}",
+                present,
+                report,
+                prefix=f"{kind}.{system}",
+                inputs=inputs,
             )
             report.evaluated.extend(forced)
     for system in SYSTEMS:
         try:
-            nix_eval(nix, tree, f"formatter.{system}", "f: f.drvPath")
+            nix_eval(nix, tree, f"formatter.{system}", "f: f.drvPath", inputs=inputs)
             report.evaluated.append(f"formatter.{system}")
         except NixCheckError as exc:
             report.problems.append(f"formatter.{system}:\n{exc}")
 
-    contract = tree / "nix" / "contract"
+    contract = inputs.contract
     try:
-        hashes = nix_eval(
+        values = nix_eval(
             nix,
             tree,
             "nixosModules",
             f"import {contract / 'nixos-modules.nix'} {contract}",
-            "--impure",
+            inputs=inputs,
         )
-        assert isinstance(hashes, dict)
-        for module, per_system in hashes.items():
+        assert isinstance(values, dict)
+        report.module_values = values
+        for module, per_system in values.items():
             if set(per_system) == set(SYSTEMS):
                 report.evaluated.append(f"nixosModules.{module}")
     except NixCheckError as exc:
         report.problems.append(f"nixosModules:\n{exc}")
 
     # Nix's own output schema (packages are derivations, modules are modules, ...).
-    schema = nix.run("nix", "flake", "check", "--no-build", *overrides(tree), flake_ref(tree))
+    schema = nix.run(
+        "nix", "flake", "check", "--no-build", *overrides(tree, inputs), flake_ref(tree)
+    )
     if schema.returncode != 0:
         report.problems.append(f"nix flake check --no-build:\n{error_text(schema)}")
 
@@ -407,7 +487,13 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report) -> None:
 
 
 def force_many(
-    nix: Nix, tree: Path, attribute: str, names: Iterable[str], report: Report, prefix: str
+    nix: Nix,
+    tree: Path,
+    attribute: str,
+    names: Iterable[str],
+    report: Report,
+    prefix: str,
+    inputs: Inputs | None = None,
 ) -> list[str]:
     """Force every output under ``attribute`` to its drvPath, in one evaluation; on a
     failure, one by one, so the report names each broken output."""
@@ -415,14 +501,16 @@ def force_many(
     if not names:
         return []
     try:
-        nix_eval(nix, tree, attribute, "builtins.mapAttrs (_: output: output.drvPath)")
+        nix_eval(
+            nix, tree, attribute, "builtins.mapAttrs (_: output: output.drvPath)", inputs=inputs
+        )
         return [f"{prefix}.{name}" for name in names]
     except NixCheckError:
         pass
     forced = []
     for name in names:
         try:
-            nix_eval(nix, tree, f"{attribute}.{name}", "output: output.drvPath")
+            nix_eval(nix, tree, f"{attribute}.{name}", "output: output.drvPath", inputs=inputs)
             forced.append(f"{prefix}.{name}")
         except NixCheckError as exc:
             report.problems.append(f"{prefix}.{name}:\n{exc}")
@@ -633,6 +721,314 @@ def lock_problems(lock: dict, declared: dict) -> list[str]:
     return problems
 
 
+# --- 5. the environments against their locks --------------------------------------------------
+
+SERVICES = ("web", "worker")
+
+#: Where an environment may differ from its lock, and why. Keys are (package, what): what is
+#: "version" (another version than the lock's) or "added" (a Python package the lock does
+#: not have, in the environment or among its packages' inputs). Any other difference fails
+#: the check; upstream mode (the real poetry2nix) must find every entry, or it is stale.
+#: nix/lib/python.nix restores the lock's packages for the rest (keepLocked).
+ENV_LOCK_ALLOWED: dict[tuple[str, str], str] = {
+    ("setuptools", "version"): (
+        "poetry2nix passes the build systems it knows (known-build-systems.json) from"
+        " nixpkgs unmodified, whatever the lock says, and no override can reach the lock's"
+        " entry; setuptools is in the dev group only as the native venv's build backend,"
+        " and nothing imports it at run time"
+    ),
+    ("poetry-core", "version"): (
+        "the build backend of shared_resource, which is built once with nixpkgs' Python"
+        " set (the one store path both closures share), not from either lock; a build"
+        " input, not in either environment"
+    ),
+}
+
+
+def normalize(name: str) -> str:
+    """PEP 503."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_versions(tree: Path, service: str, registry_only: bool = False) -> dict[str, str]:
+    """{package: version} of a service's lock (``registry_only``: no path dependency)."""
+    lock = tomllib.loads((tree / service / "poetry.lock").read_text())
+    return {
+        normalize(p["name"]): p["version"]
+        for p in lock["package"]
+        if not (registry_only and "source" in p)
+    }
+
+
+#: A dev shell's first package is its service's environment (nix/lib/devshell.nix); the
+#: stub buildEnv lists the environment's Python modules as its nativeBuildInputs.
+ENV_MODULES = """shell:
+let
+  env = builtins.head shell.nativeBuildInputs;
+  flatten = x: if builtins.isList x then builtins.concatMap flatten x else [ x ];
+  isModule = x: builtins.isAttrs x && x ? pythonModule && x ? pname;
+  inputsOf = m: builtins.filter isModule (flatten (map (a: m.${a} or [ ]) [
+    "propagatedBuildInputs" "propagatedNativeBuildInputs" "buildInputs" "nativeBuildInputs"
+  ]));
+in
+map (m: {
+  name = m.pname or m.name;
+  version = m.version or null;
+  inputs = map (i: { name = i.pname; inherit (i) version; }) (inputsOf m);
+}) (builtins.filter (m: m ? pname) env.nativeBuildInputs)"""
+
+
+def env_lock_differences(
+    nix: Nix, tree: Path, inputs: Inputs | None = None
+) -> dict[tuple[str, str], list[str]]:
+    """Every difference between each service's environment (main and dev groups) and its
+    lock, on both systems: {(package, what): [where, ...]}."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for service in SERVICES:
+        locked = lock_versions(tree, service)
+        for system in SYSTEMS:
+            where = f"{service} env on {system}"
+            shell = f"devShells.{system}.{service}"
+            modules = nix_eval(nix, tree, shell, ENV_MODULES, inputs=inputs)
+            assert isinstance(modules, list)
+            seen = []
+            for module in modules:
+                seen.append(module)
+                seen.extend(module["inputs"])
+            for module in seen:
+                name = normalize(module["name"])
+                if name not in locked:
+                    found.setdefault((name, "added"), []).append(where)
+                elif module["version"] != locked[name]:
+                    found.setdefault((name, "version"), []).append(
+                        f"{where}: {module['version']}, locked {locked[name]}"
+                    )
+    return {key: sorted(set(value)) for key, value in found.items()}
+
+
+def check_env_lock(nix: Nix, tree: Path, report: Report, inputs: Inputs | None = None) -> None:
+    try:
+        found = env_lock_differences(nix, tree, inputs)
+    except NixCheckError as exc:
+        report.problems.append(f"environments vs locks: cannot evaluate:\n{exc}")
+        return
+    report.env_differences = found
+    for key, places in sorted(found.items()):
+        if key not in ENV_LOCK_ALLOWED:
+            report.problems.append(
+                f"environment differs from its lock: {key[0]} ({key[1]}) in {'; '.join(places)};"
+                " restore the lock's through nix/lib/python.nix or add it to ENV_LOCK_ALLOWED"
+                " with the reason"
+            )
+
+
+# --- 6. upstream mode ---------------------------------------------------------------------------
+
+POETRY2NIX_SRC = "DUET_POETRY2NIX_SRC"
+NIXPKGS_LIB_SRC = "DUET_NIXPKGS_LIB_SRC"
+#: nixpkgs' lib/ at the 25.05 branch-off: nix-community/nixpkgs.lib at 07aef7aa (`git
+#: archive`), whose lib/ has this NAR hash (`nix hash path lib`). It is the closest lib to
+#: the nixpkgs pin (ac62194c, on nixos-25.05) that can be had without nixpkgs itself.
+NIXPKGS_LIB = {
+    "rev": "07aef7aa761e3dc12736495b6d67b424e4818839",
+    "narHash": "sha256-ISEYWQ1CBE8TiqMFj6XwW8eMo4IosTQ8tB3TmU2+pJs=",
+}
+UPSTREAM_STANDINS = Path("nix/contract/upstream")
+SKIPPED = f"nix-upstream: skipped ({POETRY2NIX_SRC} and {NIXPKGS_LIB_SRC} unset)"
+STORE_HASH = re.compile(r"/nix/store/[0-9a-z]{32}-")
+
+
+@dataclass
+class UpstreamReport(Report):
+    compared_files: int = 0
+
+    def line(self) -> str:
+        pin = PINS["poetry2nix"]["locked"]["rev"]
+        return (
+            f"nix-upstream: poetry2nix={pin[:12]} lib={NIXPKGS_LIB['rev'][:12]} "
+            f"outputs={len(self.outputs)} evaluated={len(self.evaluated)}"
+        )
+
+
+def upstream_sources() -> tuple[Path, Path] | None:
+    """The two source directories from the environment; None when both are unset."""
+    poetry2nix, lib = os.environ.get(POETRY2NIX_SRC), os.environ.get(NIXPKGS_LIB_SRC)
+    if not poetry2nix and not lib:
+        return None
+    if not poetry2nix or not lib:
+        raise NixCheckError(f"upstream mode needs both {POETRY2NIX_SRC} and {NIXPKGS_LIB_SRC}")
+    return Path(poetry2nix).resolve(), Path(lib).resolve()
+
+
+def nar_hash(nix: Nix, path: Path) -> str:
+    result = nix.run("nix", "hash", "path", str(path))
+    if result.returncode != 0:
+        raise NixCheckError(f"nix hash path {path}:\n{error_text(result)}")
+    return result.stdout.strip()
+
+
+def verify_sources(nix: Nix, poetry2nix: Path, lib: Path) -> None:
+    """Refuse anything but the pinned poetry2nix and nixpkgs.lib 07aef7aa's lib/."""
+    want = PINS["poetry2nix"]["locked"]["narHash"]
+    got = nar_hash(nix, poetry2nix)
+    if got != want:
+        raise NixCheckError(
+            f"{POETRY2NIX_SRC}={poetry2nix} is not poetry2nix at the pin: NAR hash {got},"
+            f" flake.lock says {want}"
+        )
+    got = nar_hash(nix, lib / "lib")
+    if got != NIXPKGS_LIB["narHash"]:
+        raise NixCheckError(
+            f"{NIXPKGS_LIB_SRC}={lib}: lib/ has NAR hash {got}, not that of nixpkgs.lib"
+            f" {NIXPKGS_LIB['rev'][:8]} ({NIXPKGS_LIB['narHash']})"
+        )
+
+
+def upstream_inputs(tree: Path, scratch: Path, poetry2nix: Path, lib: Path) -> Inputs:
+    """nix/contract with the real lib/ in place of the stub one, the real poetry2nix, and
+    stand-ins for poetry2nix's own inputs (nix/contract/upstream)."""
+    contract = scratch / "contract"
+    shutil.copytree(tree / "nix" / "contract", contract)
+    shutil.rmtree(contract / "nixpkgs" / "lib")
+    shutil.copytree(lib / "lib", contract / "nixpkgs" / "lib")
+    for path in contract.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    standins = tree / UPSTREAM_STANDINS
+    return Inputs(
+        contract=contract,
+        poetry2nix=poetry2nix,
+        extra=(
+            ("poetry2nix/flake-utils", standins / "flake-utils"),
+            ("poetry2nix/nix-github-actions", standins / "no-outputs"),
+            ("poetry2nix/systems", standins / "no-outputs"),
+            ("poetry2nix/treefmt-nix", standins / "no-outputs"),
+        ),
+    )
+
+
+def chosen_files(nix: Nix, tree: Path, inputs: Inputs) -> dict[str, str | None]:
+    """The file poetry2nix takes for every registry package of both locks, on both systems:
+    {"<service> <system> <package>": file name, or None when poetry2nix takes the package
+    from nixpkgs instead}."""
+    chosen: dict[str, str | None] = {}
+    for service in SERVICES:
+        names = sorted(lock_versions(tree, service, registry_only=True))
+        listing = " ".join(json.dumps(name) for name in names)
+        apply = (
+            "app: builtins.listToAttrs (map (n: { name = n; value = let p ="
+            " app.passthru.python.pkgs.${n} or null; in if p == null || !(p ? src)"
+            " || !(builtins.isAttrs p.src) then null else p.src.name; })"
+            f" [ {listing} ])"
+        )
+        for system in SYSTEMS:
+            files = nix_eval(nix, tree, f"packages.{system}.{service}", apply, inputs=inputs)
+            assert isinstance(files, dict)
+            for name, file in files.items():
+                chosen[f"{service} {system} {name}"] = file
+    return chosen
+
+
+def normalized(value: str) -> str:
+    return STORE_HASH.sub("/nix/store/<hash>-", value)
+
+
+def vm_nodes(nix: Nix, tree: Path, inputs: Inputs) -> dict[str, str]:
+    nodes = nix_eval(nix, tree, VM_CHECK, "t: t.contractNodes", inputs=inputs)
+    assert isinstance(nodes, dict)
+    return {name: normalized(text) for name, text in nodes.items()}
+
+
+def differential(
+    nix: Nix, tree: Path, upstream: Inputs, offline: Report, report: UpstreamReport
+) -> None:
+    """The stubs against the real code: the same file chosen for every package, the same
+    option values in every NixOS configuration (store hashes aside)."""
+    stub = stub_inputs(tree)
+    try:
+        ours, theirs = chosen_files(nix, tree, stub), chosen_files(nix, tree, upstream)
+    except NixCheckError as exc:
+        report.problems.append(f"differential: cannot list the chosen files:\n{exc}")
+        return
+    replaced = {name for name, what in ENV_LOCK_ALLOWED if what == "version"}
+    for key in sorted(ours):
+        package = key.rsplit(" ", 1)[1]
+        if theirs.get(key) is None and (ours[key] is None or package in replaced):
+            continue
+        report.compared_files += 1
+        if ours[key] != theirs.get(key):
+            report.problems.append(
+                f"differential: {key}: the stub poetry2nix takes {ours[key]},"
+                f" the real one {theirs.get(key)}"
+            )
+    for module, per_system in sorted(offline.module_values.items()):
+        for system, value in sorted(per_system.items()):
+            real = report.module_values.get(module, {}).get(system)
+            if real is None or normalized(real) != normalized(value):
+                report.problems.append(
+                    f"differential: nixosModules.{module} on {system}: the option values"
+                    " differ between the stubs and the real poetry2nix and lib"
+                )
+    try:
+        if vm_nodes(nix, tree, stub) != vm_nodes(nix, tree, upstream):
+            report.problems.append(
+                "differential: the VM test's node configurations differ between the stubs"
+                " and the real poetry2nix and lib"
+            )
+    except NixCheckError as exc:
+        report.problems.append(f"differential: the VM test's nodes:\n{exc}")
+
+
+def check_upstream(
+    poetry2nix: Path, lib: Path, offline: Report, repo: Path = REPO, state: Path = STATE
+) -> UpstreamReport:
+    """Every output again with the real poetry2nix and the real lib (the stub pkgs and
+    NixOS option tree stay), then the differential checks against the stubs."""
+    root = state / "nix"
+    root.mkdir(parents=True, exist_ok=True)
+    report = UpstreamReport()
+    with tempfile.TemporaryDirectory(prefix="upstream-", dir=root) as scratch:
+        work = Path(scratch)
+        nix = Nix(work / "store")
+        try:
+            verify_sources(nix, poetry2nix, lib)
+            tree = snapshot(repo, work / "duet")
+            inputs = upstream_inputs(tree, work, poetry2nix, lib)
+            evaluate_outputs(nix, tree, report, inputs)
+            if sorted(report.outputs) != sorted(offline.outputs):
+                report.problems.append(
+                    "the outputs differ from those of the stub evaluation:"
+                    f" {sorted(set(report.outputs) ^ set(offline.outputs))}"
+                )
+            check_env_lock(nix, tree, report, inputs)
+            for key in sorted(set(ENV_LOCK_ALLOWED) - set(report.env_differences)):
+                report.problems.append(
+                    f"ENV_LOCK_ALLOWED: {key[0]} ({key[1]}) no longer differs; remove the entry"
+                )
+            differential(nix, tree, inputs, offline, report)
+        finally:
+            for path in work.rglob("*"):
+                if path.is_dir() and not path.is_symlink():
+                    path.chmod(0o755)
+    return report
+
+
+def run_upstream(offline: Report, repo: Path = REPO, state: Path = STATE) -> UpstreamReport | None:
+    """Upstream mode when both variables are set (else the `skipped` line); raises
+    NixCheckError listing every problem."""
+    sources = upstream_sources()
+    if sources is None:
+        print(SKIPPED, flush=True)
+        return None
+    report = check_upstream(*sources, offline=offline, repo=repo, state=state)
+    for problem in report.problems:
+        print(f"nix-upstream: {problem}", file=sys.stderr)
+    print(report.line(), flush=True)
+    if report.problems:
+        raise NixCheckError(f"nix-upstream found {len(report.problems)} problem(s)")
+    return report
+
+
 # --- all of it ---------------------------------------------------------------------------------
 
 
@@ -667,6 +1063,7 @@ def check(
         if report.parsed == report.files:
             if "evaluate" in steps:
                 evaluate_outputs(nix, tree, report)
+                check_env_lock(nix, tree, report)
             if "script" in steps:
                 lint_test_script(nix, tree, report, tools)
             if "network" in steps:
@@ -680,14 +1077,19 @@ def check(
     return report
 
 
-def run(repo: Path = REPO, state: Path = STATE, tools: Path | None = None) -> Report:
-    """``check``, printed; raises NixCheckError listing every problem."""
+def run(
+    repo: Path = REPO, state: Path = STATE, tools: Path | None = None, upstream: bool = True
+) -> Report:
+    """``check``, printed, then upstream mode (or its `skipped` line); raises
+    NixCheckError listing every problem."""
     report = check(repo, state, tools)
     for problem in report.problems:
         print(f"nix-offline: {problem}", file=sys.stderr)
     print(report.line(), flush=True)
     if report.problems:
         raise NixCheckError(f"nix-offline found {len(report.problems)} problem(s)")
+    if upstream:
+        run_upstream(report, repo, state)
     return report
 
 

@@ -11,6 +11,7 @@ writes JUnit XML, from which the totals are printed.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -103,6 +104,12 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
                     "CACHE_URL": redis.url(3) if unit else "",
                     "PYTHONDONTWRITEBYTECODE": "1",
                     "DUET_STATE_DIR": str(STATE),
+                    # Upstream mode of the Nix checks (test_nix_offline.py), when set.
+                    **{
+                        key: os.environ[key]
+                        for key in ("DUET_POETRY2NIX_SRC", "DUET_NIXPKGS_LIB_SRC")
+                        if key in os.environ
+                    },
                 }
             )
             say(f"\n== {suite.name} ==")

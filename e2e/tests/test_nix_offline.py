@@ -36,7 +36,7 @@ def problems(tree, *steps):
 
 
 def test_the_flake_passes_every_offline_check(capsys):
-    report = nixcheck.run()
+    report = nixcheck.run(upstream=False)
     assert report.problems == []
     assert report.files == report.parsed > 30
     assert sorted(report.outputs) == sorted(report.evaluated)
@@ -349,3 +349,168 @@ def test_an_unescaped_percent_sign_in_a_unit_turns_it_red(tree, file, old, new, 
     assert "would reach a unit file with a bare `%'" in text
     assert value in text
     assert "nixosModules.default" not in report.evaluated
+
+
+# --- wheel names the pinned poetry2nix cannot parse ---------------------------------------
+
+#: One wheel of each kind the pinned poetry2nix fails on, for django 5.2.19 in web's lock:
+#: a compatible manylinux riscv64 wheel, a GraalPy one, a compound ABI tag.
+BAD_WHEELS = {
+    "riscv64": (
+        "django-5.2.19-cp312-cp312-manylinux_2_39_riscv64.whl",
+        "attribute 'riscv64' missing",
+    ),
+    "graalpy": (
+        "django-5.2.19-graalpy312-graalpy250_312_native-manylinux_2_17_x86_64.whl",
+        "ABI tag `graalpy250_312_native'",
+    ),
+    "abi3t": (
+        "django-5.2.19-cp315-abi3.abi3t-manylinux_2_17_x86_64.whl",
+        "ABI tag `abi3.abi3t'",
+    ),
+}
+FAKE_HASH = "sha256:" + "0" * 64
+FIX = "    poetrylock = lockFor service;\n"
+
+
+def add_wheels(tree, *files):
+    """Add wheel entries to django's files in a copy of web/poetry.lock."""
+    entries = "".join(f'    {{file = "{file}", hash = "{FAKE_HASH}"}},\n' for file in files)
+    edit(
+        tree / "web/poetry.lock",
+        '    {file = "django-5.2.19.tar.gz"',
+        entries + '    {file = "django-5.2.19.tar.gz"',
+    )
+
+
+def test_wheels_the_pinned_poetry2nix_cannot_parse_are_left_out(tree):
+    # nix/lib/poetry-lock.nix: the flake still evaluates with all three in the lock, and
+    # poetry2nix reads a lock without them.
+    add_wheels(tree, *(file for file, _ in BAD_WHEELS.values()))
+    report, text = problems(tree, "parse", "evaluate")
+    assert report.problems == [], text
+    assert sorted(report.outputs) == sorted(report.evaluated)
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_WHEELS))
+def test_without_the_fix_the_stub_rejects_what_the_real_code_rejects(tree, tmp_path, kind):
+    file, message = BAD_WHEELS[kind]
+    add_wheels(tree, file)
+    edit(tree / "nix/lib/python.nix", FIX, "")
+    nix = nixcheck.Nix(tmp_path / "store")
+    with pytest.raises(nixcheck.NixCheckError, match=re.escape(message)):
+        nixcheck.nix_eval(nix, tree, "packages.x86_64-linux.web", "p: p.drvPath")
+
+
+def test_the_stub_takes_the_wheel_the_pinned_rules_take(tree, tmp_path):
+    # pyproject.nix's selectWheels: the best compatible language tag wins, so hypothesis'
+    # cp312-cp312 wheel beats its cp311-abi3 one; a py3 wheel wins only when alone.
+    nix = nixcheck.Nix(tmp_path / "store")
+    files = nixcheck.chosen_files(nix, tree, nixcheck.stub_inputs(tree))
+    assert files["web x86_64-linux hypothesis"].startswith("hypothesis-6.170.17-cp312-cp312-")
+    assert files["web aarch64-linux hypothesis"].endswith("_aarch64.whl")
+    assert files["web x86_64-linux django"] == "django-5.2.19-py3-none-any.whl"
+    assert files["web x86_64-linux psycopg2"].endswith(".tar.gz")
+
+
+def test_an_environment_that_differs_from_its_lock_turns_it_red(tree):
+    edit(
+        tree / "nix/lib/python.nix",
+        "shared-resource = flake.packages",
+        "packaging = python.pkgs.packaging;\n      shared-resource = flake.packages",
+    )
+    _, text = problems(tree, "parse", "evaluate")
+    assert "environment differs from its lock: packaging (version) in web env on" in text
+
+
+def test_an_impure_builtin_turns_it_red(tree):
+    impure = 'x = builtins.getEnv "HOME";\n  mainProgram = '
+    edit(tree / "nix/packages/web.nix", "mainProgram = ", impure)
+    _, text = problems(tree, "parse")
+    assert "nix/packages/web.nix:" in text and "`getEnv' reads the machine" in text
+
+
+# --- upstream mode (only with the real sources; README, "What is tested where") -----------
+
+upstream = pytest.mark.skipif(
+    nixcheck.upstream_sources() is None,
+    reason=f"needs {nixcheck.POETRY2NIX_SRC} and {nixcheck.NIXPKGS_LIB_SRC}",
+)
+
+
+@upstream
+def test_upstream_mode_evaluates_every_output_with_the_real_code(capsys):
+    offline = nixcheck.check()
+    assert offline.problems == []
+    report = nixcheck.run_upstream(offline)
+    assert report is not None and report.problems == []
+    assert sorted(report.outputs) == sorted(report.evaluated) == sorted(offline.outputs)
+    assert report.compared_files > 200
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line == (
+        f"nix-upstream: poetry2nix=ce2369db77f4 lib=07aef7aa761e "
+        f"outputs={len(offline.outputs)} evaluated={len(offline.outputs)}"
+    )
+
+
+@upstream
+def test_upstream_mode_refuses_another_poetry2nix(tmp_path):
+    poetry2nix, lib = nixcheck.upstream_sources()
+    other = tmp_path / "poetry2nix"
+    shutil.copytree(poetry2nix, other)
+    (other / "README.md").chmod(0o644)
+    (other / "README.md").write_text("changed\n")
+    nix = nixcheck.Nix(tmp_path / "store")
+    with pytest.raises(nixcheck.NixCheckError, match="is not poetry2nix at the pin"):
+        nixcheck.verify_sources(nix, other, lib)
+
+
+@upstream
+@pytest.mark.parametrize("kind", sorted(BAD_WHEELS))
+def test_the_real_poetry2nix_fails_without_the_fix_and_passes_with_it(tree, tmp_path, kind):
+    poetry2nix, lib = nixcheck.upstream_sources()
+    file, _ = BAD_WHEELS[kind]
+    add_wheels(tree, file)
+    nix = nixcheck.Nix(tmp_path / "store")
+    inputs = nixcheck.upstream_inputs(tree, tmp_path, poetry2nix, lib)
+    for system in nixcheck.SYSTEMS:
+        nixcheck.nix_eval(nix, tree, f"packages.{system}.web", "p: p.drvPath", inputs=inputs)
+    edit(tree / "nix/lib/python.nix", FIX, "")
+    real = {"riscv64": "attribute 'riscv64' missing"}.get(kind, "assertion '(m != null)' failed")
+    with pytest.raises(nixcheck.NixCheckError, match=re.escape(real)):
+        nixcheck.nix_eval(nix, tree, "packages.x86_64-linux.web", "p: p.drvPath", inputs=inputs)
+
+
+# --- the module system stub against the real one ------------------------------------------
+
+ORDER = """
+let
+  lib = import LIB;
+  imported = { lib, ... }: {
+    options.x = lib.mkOption { type = lib.types.lines; };
+    options.y = lib.mkOption { type = lib.types.listOf lib.types.str; };
+    config = { x = "imported"; y = [ "imported" ]; };
+  };
+  importing = { imports = [ imported ]; x = "importing"; y = [ "importing" ]; };
+  later = { x = "later"; y = [ "later" ]; };
+in
+(lib.evalModules { modules = [ importing later ]; }).config
+"""
+
+
+def merged(tmp_path, lib):
+    nix = nixcheck.Nix(tmp_path / "store")
+    result = nix.instantiate("--eval", "--strict", "--json", "-E", ORDER.replace("LIB", str(lib)))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_stub_lib_merges_definitions_in_the_real_order(tmp_path):
+    # lib/modules.nix: mergeModules prefix (reverseList collected), so an imported module's
+    # definitions come before the importing module's, and a later module's before an
+    # earlier one's.
+    stub = merged(tmp_path, REPO / "nix/contract/nixpkgs/lib")
+    assert stub == {"x": "imported\nlater\nimporting", "y": ["imported", "later", "importing"]}
+    sources = nixcheck.upstream_sources()
+    if sources is not None:
+        assert merged(tmp_path, sources[1] / "lib") == stub

@@ -1,7 +1,8 @@
 # duet's nixosModules evaluated on their own, on both systems, beyond what the VM test sets:
 # PostgreSQL and Redis on the same host (peer authentication, the Redis socket), a given
 # secret key file, the openai provider with its key file. Each configuration is forced as
-# JSON, every unit and derivation in it included. Used by e2e/harness/nixcheck.py:
+# JSON, every unit and derivation in it included, and returned as that JSON (upstream mode
+# compares it with the stubs'). Used by e2e/harness/nixcheck.py:
 #   nix eval --impure --json <flake>#nixosModules --apply 'import nix/contract/nixos-modules.nix <contract dir>'
 contract: modules:
 let
@@ -76,21 +77,23 @@ let
           (import (contract + "/nixpkgs/nixos/options.nix") { inherit pkgs; })
           modules.${name}
           settings.${name}
+          {
+            _module.args = {
+              inherit pkgs;
+              name = "host";
+              nodes = { };
+            };
+          }
         ];
-        args = {
-          inherit pkgs;
-          name = "host";
-          nodes = { };
-          modulesPath = "/nixos/modules";
-        };
+        specialArgs.modulesPath = "/nixos/modules";
       };
       missingDocs = import (contract + "/nixpkgs/nixos/option-docs.nix") { inherit lib; } configuration;
-      json = builtins.toJSON configuration.contractDefinedConfig;
+      json = builtins.toJSON (import (contract + "/nixpkgs/nixos/defined-config.nix") { inherit lib; } configuration);
     in
     assert
       missingDocs == [ ]
       || throw "contract: option ${builtins.head missingDocs} lacks a type, a description or an example";
-    builtins.hashString "sha256" (builtins.unsafeDiscardStringContext json);
+    builtins.unsafeDiscardStringContext json;
 in
 lib.genAttrs (builtins.attrNames modules) (
   name: lib.genAttrs systems (system: evaluate system name)

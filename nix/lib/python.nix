@@ -16,10 +16,30 @@ let
 
   poetry2nix = inputs.poetry2nix.lib.mkPoetry2Nix { inherit pkgs; };
 
+  # The lock's own packages, where poetry2nix's default overrides would swap them for
+  # nixpkgs' copies or add inputs they need only to build from source (all are wheels
+  # here): packaging (nixpkgs' 24.2 "bootstrapping" copy, but kombu requires 26.3 exactly),
+  # jsonschema (adds nixpkgs' importlib-resources at run time), django (gettext and an
+  # sdist build of pytest-runner), mypy (nixpkgs' types-typed-ast, types-setuptools,
+  # types-psutil), cryptography (setuptools-rust, cffi from the build Python, openssl,
+  # libxcrypt), rich (commonmark). `overrideOverlay` sees the set before the defaults, so
+  # these names keep the lock's derivation. README, "The environments and their locks",
+  # lists every remaining difference and why it stays.
+  keepLocked =
+    final: prev:
+    lib.genAttrs (builtins.filter (name: prev ? ${name}) [
+      "cryptography"
+      "django"
+      "jsonschema"
+      "mypy"
+      "packaging"
+      "rich"
+    ]) (name: prev.${name});
+
   # `extend`, not `overrides.withDefaults`: the defaults apply first and these win
   # (poetry2nix default.nix, mkDefaultPoetryOverrides). Names are PEP 503-normalized and
   # must be packages of the lock they apply to (./dev test checks that offline).
-  overrides = poetry2nix.defaultPoetryOverrides.extend (
+  overrides = (poetry2nix.defaultPoetryOverrides.overrideOverlay keepLocked).extend (
     final: prev: {
       # The one prebuilt derivation instead of poetry2nix's per-set build of the path
       # dependency, so both closures hold the same store path.
@@ -35,10 +55,15 @@ let
     }
   );
 
+  # The lock poetry2nix reads: the service's poetry.lock without the wheels the pinned
+  # poetry2nix cannot parse (./poetry-lock.nix says why, and its limits).
+  lockFor = service: (import ./poetry-lock.nix { inherit lib; }).filtered (../.. + "/${service}/poetry.lock");
+
   projectArgs = service: {
     # A path literal inside the flake, never filtered: poetry2nix resolves the lock's
     # `../shared_resource` against it (pwd defaults to projectDir).
     projectDir = ../.. + "/${service}";
+    poetrylock = lockFor service;
     inherit python overrides;
     # Every locked package but psycopg2 and shared-resource has a wheel for CPython 3.12 on
     # x86_64 and aarch64 Linux. Wheels avoid the sdist builds that break with poetry2nix's

@@ -8,8 +8,9 @@
 # It also checks what poetry2nix would only find out at build time, or never:
 #   - each override is a `final: prev:` function naming only packages of that lock;
 #   - the lock, pyproject and path dependencies exist; every dependency resolves;
-#   - a file is chosen per package as mk-poetry-dep.nix does (wheels for this platform and
-#     CPython 3.12 first with preferWheels), and its lock hash is a valid sha256.
+#   - a file is chosen per package as mk-poetry-dep.nix and its vendored pyproject.nix do
+#     (wheel names parsed and selected by their rules and failures, below; wheels first
+#     with preferWheels), and its lock hash is a valid sha256.
 {
   pkgs,
   lib ? pkgs.lib,
@@ -35,32 +36,177 @@ let
   # PEP 503.
   normalizePackageName = name: lib.toLower (builtins.replaceStrings [ "_" "." ] [ "-" "-" ] name);
 
-  arch = if pkgs.system == "aarch64-linux" then "aarch64" else "x86_64";
+  # The wheel choice of the pyproject.nix that poetry2nix ce2369db vendors (vendor/
+  # pyproject.nix/lib/{pypa,pep599,pep600,pep656}.nix: parseWheelFileName, selectWheels),
+  # for CPython 3.12 on glibc Linux, with its failures: *every* wheel name of a package is
+  # parsed, whatever preferWheels says, and a python or ABI tag its patterns cannot read
+  # (GraalPy's `graalpy250_312_native`, compound `abi3.abi3t`) fails an assertion there, as
+  # does a compatible manylinux wheel for a machine pep599.nix does not list (riscv64).
+  # nix/lib/poetry-lock.nix leaves such wheels out of the lock poetry2nix reads; without it
+  # this stub fails on the same names the real code fails on.
+  cpu = if pkgs.system == "aarch64-linux" then "aarch64" else "x86_64";
+  linuxArch = if cpu == "aarch64" then "arm64" else cpu;
+  libcVersion = pkgs.stdenv.cc.libc.version;
+  pyMajor = "3";
+  pyMinor = "12";
+  # pep599.nix manyLinuxTargetMachines and pep600.nix legacyAliases.
+  targetMachines = {
+    x86_64 = "x86_64";
+    i686 = "i686";
+    aarch64 = "aarch64";
+    armv7l = "armv7l";
+    ppc64 = "powerpc64";
+    ppc64le = "powerpc64le";
+    s390x = "s390x";
+  };
+  legacyManylinux = {
+    "1" = "2_5";
+    "2010" = "2_12";
+    "2014" = "2_17";
+  };
+  implementations = {
+    py = "python";
+    cp = "cpython";
+    ip = "ironpython";
+    pp = "pypy";
+    jy = "jython";
+  };
+  versionOrNull = v: if v == "" then null else v;
+  dotted = tags: filter builtins.isString (builtins.split "\\." tags);
 
-  # pyproject-nix pypa.selectWheels, reduced to CPython 3.12 on manylinux/any.
-  wheelMatches =
+  parseWheel =
     file:
     let
-      parts = match "([^-]+)-([^-]+)(-[0-9][^-]*)?-([^-]+)-([^-]+)-([^-]+)\\.whl" file;
-      pyTags = splitDot (builtins.elemAt parts 3);
-      abiTags = splitDot (builtins.elemAt parts 4);
-      platformTags = splitDot (builtins.elemAt parts 5);
-      pyOk = builtins.any (tag: elem tag [
-        "py3"
-        "py312"
-        "cp312"
-        "py2.py3"
-      ] || (match "cp3([0-9]+)" tag != null && builtins.elem "abi3" abiTags)) pyTags;
-      abiOk = builtins.any (tag: elem tag [
-        "none"
-        "abi3"
-        "cp312"
-      ]) abiTags;
-      platformOk = builtins.any (
-        tag: tag == "any" || match "manylinux.*_${arch}" tag != null
-      ) platformTags;
+      m = match "([^-]+)-([^-]+)(-([[:digit:]][^-]*))?-([^-]+)-([^-]+)-(.+).whl" file;
+      fail =
+        what: tag:
+        throw "contract: wheel ${file}: the pinned poetry2nix cannot parse its ${what} tag `${tag}' (assert m != null in its vendored pyproject.nix pypa.nix); nix/lib/poetry-lock.nix must leave it out";
+      pythonTag =
+        tag:
+        let
+          t = match "([a-z]+)([0-9]*)" tag;
+        in
+        if t == null then
+          fail "python" tag
+        else
+          {
+            implementation = implementations.${builtins.elemAt t 0} or (builtins.elemAt t 0);
+            version = versionOrNull (builtins.elemAt t 1);
+          };
+      abiTag =
+        tag:
+        let
+          t = match "([a-z]+)([0-9]*)_?([a-z0-9]*)" tag;
+        in
+        if t == null then
+          fail "ABI" tag
+        else
+          {
+            implementation = implementations.${builtins.elemAt t 0} or (builtins.elemAt t 0);
+            version = versionOrNull (builtins.elemAt t 1);
+          };
     in
-    parts != null && pyOk && abiOk && platformOk;
+    {
+      inherit file;
+      distribution = builtins.elemAt m 0;
+      version = builtins.elemAt m 1;
+      buildTag = builtins.elemAt m 3;
+      languageTags = map pythonTag (dotted (builtins.elemAt m 4));
+      abi = abiTag (builtins.elemAt m 5);
+      platformTags = dotted (builtins.elemAt m 6);
+    };
+  isWheelName = file: match "([^-]+)-([^-]+)(-([[:digit:]][^-]*))?-([^-]+)-([^-]+)-(.+).whl" file != null;
+
+  abiCompatible =
+    abi:
+    (elem abi.implementation [
+      "none"
+      "any"
+      "cpython"
+      "abi"
+    ])
+    && (
+      abi.version == null
+      || abi.version == pyMajor
+      || (lib.hasPrefix pyMajor abi.version && pyMajor + pyMinor == abi.version)
+    );
+  # Its precedence kept: `impl && version == null || major || prefix-and-not-newer`.
+  pythonCompatible =
+    tag:
+    (
+      elem tag.implementation [
+        "python"
+        "cpython"
+      ]
+      && tag.version == null
+    )
+    || tag.version == pyMajor
+    || (
+      tag.version != null
+      && lib.hasPrefix pyMajor tag.version
+      && builtins.fromJSON (pyMajor + pyMinor) >= builtins.fromJSON tag.version
+    );
+  platformCompatible =
+    file: tag:
+    let
+      legacy = match "manylinux(1|2010|2014)_(.*)" tag;
+      tag' =
+        if legacy != null && legacyManylinux ? ${builtins.elemAt legacy 0} then
+          "manylinux_${legacyManylinux.${builtins.elemAt legacy 0}}_${builtins.elemAt legacy 1}"
+        else
+          tag;
+      many = match "manylinux_([0-9]+)_([0-9]+)_(.*)" tag';
+      mustMatch = pattern: match pattern tag != null || throw "contract: wheel ${file}: platform tag `${tag}' fails an assertion of the pinned poetry2nix";
+    in
+    if tag == "any" then
+      true
+    else if lib.hasPrefix "manylinux" tag then
+      if many == null then
+        throw "contract: wheel ${file}: '${tag'}' is not a valid manylinux tag (pinned poetry2nix)"
+      else if builtins.compareVersions libcVersion "${builtins.elemAt many 0}.${builtins.elemAt many 1}" < 0 then
+        false
+      else
+        (targetMachines.${builtins.elemAt many 2} or (throw "contract: wheel ${file}: attribute '${builtins.elemAt many 2}' missing in the pinned poetry2nix's pep599.nix manyLinuxTargetMachines; nix/lib/poetry-lock.nix must leave it out")) == cpu
+    else if lib.hasPrefix "musllinux" tag then
+      mustMatch "musllinux_([0-9]+)_([0-9]+)_(.*)" && false
+    else if lib.hasPrefix "macosx" tag then
+      mustMatch "macosx_([0-9]+)_([0-9]+)_(.+)" && false
+    else if tag == "win32" then
+      false
+    else if lib.hasPrefix "win_" tag then
+      mustMatch "win_(.+)" && false
+    else if lib.hasPrefix "linux" tag then
+      mustMatch "linux_(.+)" && tag == "linux_${linuxArch}"
+    else
+      throw "contract: wheel ${file}: Unknown platform tag: '${tag}'";
+
+  # selectWheels: the compatible wheels, best language tag first, with its comparator.
+  selectWheels =
+    files:
+    let
+      annotated = map (
+        file:
+        let
+          languageTags = filter pythonCompatible file.languageTags;
+        in
+        {
+          inherit file;
+          bestLanguageTag = head (builtins.sort (x: y: x > y) (map (t: builtins.fromJSON t.version) languageTags));
+          compatible =
+            abiCompatible file.abi
+            && languageTags != [ ]
+            && builtins.any (platformCompatible file.file) file.platformTags;
+        }
+      ) files;
+      sorted = builtins.sort (
+        x: y:
+        x.file.distribution > y.file.distribution
+        || x.file.version > y.file.version
+        || (x.file.buildTag != null && (y.file.buildTag == null || x.file.buildTag > y.file.buildTag))
+        || x.bestLanguageTag > y.bestLanguageTag
+      ) (filter (f: f.compatible) annotated);
+    in
+    map (f: f.file.file) sorted;
 
   isWheel = file: lib.hasSuffix ".whl" file;
 
@@ -79,9 +225,13 @@ let
       localDepPath = pwd + "/${source.url}";
       files = entry.files or [ ];
       versioned = filter (f: match ".*${builtins.replaceStrings [ "." "+" ] [ "\\." "\\+" ] entry.version}.*" f.file != null) files;
-      wheels = filter (f: isWheel f.file && wheelMatches f.file) versioned;
+      byName = builtins.listToAttrs (map (f: lib.nameValuePair f.file f) versioned);
+      # mk-poetry-dep.nix: at most one wheel, the best; `wheel` itself never from a wheel.
+      selected = selectWheels (map (f: parseWheel f.file) (filter (f: isWheelName f.file) versioned));
+      wheels = if selected == [ ] then [ ] else [ byName.${head selected} ];
       sdists = filter (f: !(isWheel f.file)) versioned;
-      candidates = if preferWheel then wheels ++ sdists else sdists ++ wheels;
+      preferWheel' = preferWheel && name != "wheel";
+      candidates = if preferWheel' then wheels ++ sdists else sdists ++ wheels;
       chosen =
         if candidates == [ ] then throw "Missing suitable source/wheel file entry for ${name}" else head candidates;
       hash =

@@ -34,6 +34,7 @@ let
     ;
 
   imap0 = f: list: genList (i: f i (elemAt list i)) (length list);
+  reverseList = list: genList (i: elemAt list (length list - 1 - i)) (length list);
   showOption = loc: builtins.concatStringsSep "." loc;
   showDefs =
     defs:
@@ -235,11 +236,6 @@ let
 
   # The evaluated tree's leaves are { _leaf, isDefined, value }.
   leafValues = tree: mapAttrs (_: node: if node._leaf or false then node.value else leafValues node) tree;
-  definedValues =
-    tree:
-    mapAttrs (_: node: if node._leaf or false then node.value else definedValues node) (
-      lib.filterAttrs (_: node: !(node._leaf or false) || node.isDefined) tree
-    );
 
   # --- evalModules ----------------------------------------------------------------------
   setDefaultModuleLocation = file: m: {
@@ -266,9 +262,6 @@ let
       specialArgs ? { },
       prefix ? [ ],
       class ? null,
-      # Not in the real signature: stub-only arguments (pkgs, nodes, name) that the real
-      # system passes through `_module.args`.
-      args ? { },
     }:
     let
       baseArgs = {
@@ -276,7 +269,7 @@ let
         options = optionTree;
         _class = class;
       };
-      known = baseArgs // args // specialArgs;
+      known = baseArgs // specialArgs;
 
       applyArgs =
         f:
@@ -415,12 +408,31 @@ let
         else
           throw "The option `${showOption (loc ++ [ firstUndeclared ])}' does not exist. Definition values:\n${showDefs (defsFor firstUndeclared)}";
 
+      # Definitions merge in the reverse of the collection order, as the real
+      # `mergeModules prefix (reverseList collected)` does: an imported module's before the
+      # importing module's, a later module's before an earlier one's (what `lines` and
+      # `listOf` show).
       evaluated = evalTree prefix optionTree (
         map (module: {
           inherit (module) file;
           value = module.config;
-        }) collected
+        }) (reverseList collected)
       );
+      # The options with their values, as the real result's `options` (each option has
+      # `isDefined` and `value`).
+      withValues =
+        tree: values:
+        mapAttrs (
+          name: node:
+          if isOption node then
+            node
+            // {
+              inherit (values.${name}) isDefined;
+              value = values.${name}.value;
+            }
+          else
+            withValues node values.${name}
+        ) tree;
       config = leafValues evaluated;
     in
     {
@@ -428,11 +440,7 @@ let
       inherit class;
       config = removeAttrs config [ "_module" ];
       inherit (config) _module;
-      options = optionTree;
-      # Not in the real result: the options that have a value (set or defaulted), which
-      # the contract forces; an option nobody defines and nothing reads stays unevaluated,
-      # as in NixOS.
-      contractDefinedConfig = removeAttrs (definedValues evaluated) [ "_module" ];
+      options = withValues optionTree evaluated;
     };
 
   internalModule = {
@@ -685,11 +693,9 @@ let
           loc: defs:
           (evalModules {
             inherit class specialArgs;
-            args = {
-              name = lib.last loc;
-            };
             modules =
-              modules
+              [ { _module.args.name = lib.last loc; } ]
+              ++ modules
               ++ map (
                 def:
                 setDefaultModuleLocation def.file (

@@ -62,11 +62,13 @@ let
     modules = [
       frameworkOptions
       testModule
+      {
+        _module.args = {
+          hostPkgs = pkgs;
+          inherit pkgs nodes;
+        };
+      }
     ];
-    args = {
-      hostPkgs = pkgs;
-      inherit pkgs nodes;
-    };
   };
   cfg = framework.config;
 
@@ -134,11 +136,9 @@ let
         cfg.defaults
         cfg.extraBaseModules
         cfg.nodes.${name}
+        { _module.args = { inherit pkgs nodes name; }; }
       ];
-      args = {
-        inherit pkgs nodes name;
-        modulesPath = "/nixos/modules";
-      };
+      specialArgs.modulesPath = "/nixos/modules";
     };
 
   evaluated = builtins.listToAttrs (
@@ -160,7 +160,8 @@ let
   );
 
   # Everything a node defines, as JSON: units, users, firewall, services.
-  nodeJSON = name: builtins.toJSON evaluated.${name}.contractDefinedConfig;
+  nodeJSON =
+    name: builtins.toJSON (import ./defined-config.nix { inherit lib; } evaluated.${name});
 
   test =
     assert

@@ -30,24 +30,139 @@ let
   python = import ./python.nix {
     inherit lib mkDerivation;
     inherit (drv) make;
+    pkgs = self;
+  };
+
+  # lib.systems.elaborate's attributes that duet and the real poetry2nix read.
+  platform = rec {
+    inherit system;
+    isLinux = true;
+    isDarwin = false;
+    isFreeBSD = false;
+    isWindows = false;
+    isx86_64 = system == "x86_64-linux";
+    isAarch64 = system == "aarch64-linux";
+    isx86 = isx86_64;
+    is32Bit = false;
+    is64bit = true;
+    libc = "glibc";
+    linuxArch = if isx86_64 then "x86_64" else "arm64";
+    parsed = {
+      cpu.name = if isx86_64 then "x86_64" else "aarch64";
+      kernel.name = "linux";
+    };
   };
 
   self = {
     inherit lib system;
+    pkgs = self;
 
     stdenv = {
       inherit mkDerivation;
-      hostPlatform = {
-        inherit system;
-        isLinux = true;
-        isDarwin = false;
-      };
+      hostPlatform = platform;
+      buildPlatform = platform;
+      targetPlatform = platform;
       isLinux = true;
       isDarwin = false;
+      # glibc 2.40 in 25.05 (pkgs/development/libraries/glibc/common.nix, F); the wheel
+      # selection of poetry2nix's pyproject.nix compares manylinux tags with it.
+      cc.libc = package "glibc" "2.40-66" { passthru.linuxHeaders.version = "6.14"; } // {
+        pname = "glibc";
+        version = "2.40";
+      };
     };
-    stdenvNoCC = self.stdenv;
+    stdenvNoCC = self.stdenv // {
+      mkDerivation = drv.make {
+        what = "stdenvNoCC.mkDerivation";
+        # Derivation attributes, and the variables of poetry2nix's fetch-from-pypi.sh
+        # (fetchers/default.nix at ce2369db), the one caller that sets them.
+        extraAllowed = [
+          "builder"
+          "system"
+          "impureEnvVars"
+          "outputHash"
+          "outputHashAlgo"
+          "outputHashMode"
+          "isWheel"
+          "file"
+          "curlOpts"
+          "predictedURL"
+        ];
+      };
+    };
 
     inherit runCommand;
+
+    # lib.makeScope's newScope (pkgs/top-level/splice.nix): callPackage with pkgs // extra.
+    newScope =
+      extra: fn: args:
+      let
+        f = if builtins.isFunction fn then fn else import fn;
+      in
+      lib.makeOverridable f (builtins.intersectAttrs (builtins.functionArgs f) (self // extra) // args);
+    callPackage = self.newScope { };
+
+    # pkgs/build-support/setup-hooks: makeSetupHook { name, propagatedBuildInputs,
+    # depsTargetTargetPropagated, meta, passthru, substitutions } script (F).
+    makeSetupHook =
+      {
+        name ? lib.warn "calling makeSetupHook without passing a name is deprecated." "hook",
+        propagatedBuildInputs ? [ ],
+        depsTargetTargetPropagated ? [ ],
+        meta ? { },
+        passthru ? { },
+        substitutions ? { },
+      }:
+      script:
+      runCommand name {
+        inherit propagatedBuildInputs passthru;
+        contractScript = "${script}";
+        contractSubstitutions = substitutions;
+      } "substitute the script into $out/nix-support/setup-hook";
+    autoPatchelfHook = self.makeSetupHook { name = "auto-patchelf-hook"; } "/contract/auto-patchelf.sh";
+    # pkgs/development/interpreters/python/manylinux (F).
+    pythonManylinuxPackages = {
+      manylinux1 = [ ];
+      manylinux2010 = [ ];
+      manylinux2014 = [ ];
+    };
+    jq = package "jq" "1.7.1" { meta.mainProgram = "jq"; };
+    # What overrides/default.nix (poetry2nix ce2369db) adds to entries of duet's locks:
+    # django: gettext; cffi: libffi, pkg-config; pyyaml: libyaml; pydantic, cryptography:
+    # libxcrypt, openssl_3; psycopg2: postgresql. Only the names; versions as in 25.05 (F).
+    gettext = package "gettext" "0.22.5" { };
+    libffi = package "libffi" "3.4.8" { };
+    libyaml = package "libyaml" "0.2.5" { };
+    libxcrypt = package "libxcrypt" "4.4.38" { };
+    openssl = package "openssl" "3.4.1" { };
+    openssl_3 = package "openssl" "3.0.16" { };
+    zlib = package "zlib" "1.3.1" { };
+    pkg-config = package "pkg-config-wrapper" "0.29.2" { };
+    yj = package "yj" "5.1.0" { };
+    buildPackages = self;
+
+    # pkgs/build-support/fetchpypi (F): a fixed-output derivation from PyPI's predicted URL
+    # (poetry2nix's own pytest-runner entry builds from it).
+    fetchPypi = lib.makeOverridable (
+      {
+        pname,
+        version,
+        hash ? "",
+        format ? "setuptools",
+        extension ? if format == "wheel" then "whl" else "tar.gz",
+        ...
+      }:
+      derivation {
+        name = "${pname}-${version}.${extension}";
+        inherit system;
+        builder = "builtin:fetchurl";
+        url = "https://files.invalid/${pname}-${version}.${extension}";
+        outputHashMode = "flat";
+        outputHash = hash;
+      }
+    );
+    # pkgs/build-support/fetchpypilegacy: only for `legacy` sources, which duet's locks lack.
+    fetchPypiLegacy = _: throw "contract: fetchPypiLegacy is not stubbed (no legacy source in the locks)";
     runCommandLocal = runCommand;
 
     # trivial-builders (F): writeText name text.

@@ -11,6 +11,7 @@
   lib,
   mkDerivation,
   make,
+  pkgs,
 }:
 let
   # mk-python-derivation.nix's named arguments (F)...
@@ -44,6 +45,8 @@ let
   hookAttributes = [
     "disabledTestPaths"
     "disabledTests"
+    "dontUseSetuptoolsBuild"
+    "dontUseSetuptoolsCheck"
     "dontCheckRuntimeDeps"
     "dontUsePytestCheck"
     "dontUsePythonImportsCheck"
@@ -116,10 +119,18 @@ let
           }
           // {
             env = throw "contract: python env .env (a shell) is not stubbed";
+            # wrapper.nix passthru: the interpreter's, with the env's own interpreter.
+            inherit (py) pkgs sitePackages;
+            interpreter = "${interpreter}/bin/python3.12";
           }
         ) { };
 
         withPackages = f: py.buildEnv.override { extraLibs = f py.pkgs; };
+      }
+      // upstream.interpreter;
+
+      upstream = import ./python-upstream.nix {
+        inherit lib pkgs py interpreter nixpkgsPackage;
       };
 
       hasPythonModule = drv: drv ? pythonModule && drv.pythonModule == py;
@@ -160,7 +171,8 @@ let
               (
                 attrs
                 // {
-                  name = "python3.12-${attrs.pname}-${attrs.version}";
+                  name =
+                    if attrs ? pname then "python3.12-${attrs.pname}-${attrs.version}" else "python3.12-${attrs.name}";
                   format = format';
                   pyproject = null;
                   outputs = (attrs.outputs or [ "out" ]) ++ [ "dist" ];
@@ -190,12 +202,25 @@ let
         result;
 
       # The nixpkgs packages poetry2nix falls back to when a lock lacks them (build systems).
+      # callPackage'd there: `.override` takes its callPackage arguments (no `...`; these are
+      # the names poetry2nix's overrides/default.nix passes).
       nixpkgsPackage =
         pname: version:
-        buildPythonPackage {
-          inherit pname version;
-          pyproject = true;
-        };
+        lib.makeOverridable (
+          {
+            buildPythonPackage,
+            flit-core ? null,
+            flit ? null,
+            packaging ? null,
+            pyproject-hooks ? null,
+            tomli ? null,
+          }:
+          buildPythonPackage {
+            inherit pname version;
+            pyproject = true;
+            build-system = builtins.filter (p: p != null) [ flit-core ];
+          }
+        ) { inherit buildPythonPackage; };
 
       # nixpkgs' own Python packages that duet's outputs reach: poetry2nix takes the build
       # systems of its known-build-systems.json and its bootstrapping packages (packaging,
@@ -205,12 +230,14 @@ let
       # Versions from pkgs/development/python-modules/<name>/default.nix in F
       # (faukah/nixpkgs@3b20077c, master about a month after the 25.05 branch-off of
       # 2025-05-15; the pin itself is not readable here), unless a line says otherwise.
-      basePackages = final: {
+      # This file's own entries win over python-upstream.nix's.
+      basePackages = final: upstream.packages final // ownPackages final;
+
+      ownPackages = final: {
         python = py;
         inherit buildPythonPackage hasPythonModule requiredPythonModules;
         buildPythonApplication = buildPythonPackage;
         toPythonModule = drv: drv // { pythonModule = py; };
-        callPackage = throw "contract: python.pkgs.callPackage is not stubbed";
         # Build systems and poetry2nix's bootstrapping packages.
         build = nixpkgsPackage "build" "1.2.2.post1"; # build/default.nix
         flit = nixpkgsPackage "flit" "3.12.0"; # flit/default.nix
