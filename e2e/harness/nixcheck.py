@@ -58,7 +58,7 @@ from .system import REPO, STATE, HarnessError
 
 SYSTEMS = ("x86_64-linux", "aarch64-linux")
 
-#: The outputs issue 3 asks for, per kind. Anything else the flake has is evaluated too.
+#: The outputs the flake promises (README, "Nix"), per kind. Anything else the flake has is evaluated too.
 REQUIRED = {
     "packages": ("shared-resource", "web", "worker", "web-image", "worker-image", "default"),
     "devShells": ("web", "worker", "default"),
@@ -75,7 +75,7 @@ REQUIRED = {
 #: Checks that exist on one system only.
 SYSTEM_ONLY = {"vm": "x86_64-linux"}
 
-#: flake.lock, as issue 3 pins it: the two direct inputs, and every node poetry2nix's own
+#: flake.lock, as the README pins it: the two direct inputs, and every node poetry2nix's own
 #: inputs need, with the values of poetry2nix's flake.lock at ce2369db.
 GITHUB = "github"
 PINS = {
@@ -483,7 +483,7 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None
     missing = sorted(set(report.outputs) - set(report.evaluated))
     for output in missing:
         if not any(output in problem for problem in report.problems):
-            report.problems.append(f"{output}: missing (issue 3 requires it)")
+            report.problems.append(f"{output}: missing (the README promises it)")
 
 
 def force_many(
@@ -527,7 +527,7 @@ def pythonize(name: str) -> str:
 
 
 def lint_test_script(nix: Nix, tree: Path, report: Report, tools: Path) -> None:
-    """pyflakes and mypy, invoked as driver.nix invokes them (nix-research.md §4.1)."""
+    """pyflakes and mypy, invoked as nixpkgs' nixos/lib/test-driver does."""
     try:
         vm = nix_eval(
             nix,

@@ -42,7 +42,7 @@ def test_the_flake_passes_every_offline_check(capsys):
     assert sorted(report.outputs) == sorted(report.evaluated)
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert re.fullmatch(r"nix-offline: files=(\d+) parsed=\1 outputs=(\d+) evaluated=\2", line)
-    # Every output issue 3 asks for, on both systems; the VM test on x86_64-linux only.
+    # Every output the README promises, on both systems; the VM test on x86_64-linux only.
     for kind, names in nixcheck.REQUIRED.items():
         for name in names:
             if kind == "nixosModules":
@@ -196,7 +196,7 @@ def test_a_missing_node_is_caught(tree):
 
 
 def test_an_undocumented_option_turns_it_red(tree):
-    # STYLE.md rule 4: type, example and description on every services.duet option.
+    # Type, example and description on every services.duet option.
     edit(tree / "nix/modules/nixos/web.nix", "      example = 8080;\n", "")
     _, text = problems(tree, "parse", "evaluate")
     assert "option services.duet.web.port lacks a type, a description or an example" in text

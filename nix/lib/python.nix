@@ -11,7 +11,7 @@ let
   inherit (pkgs) lib;
 
   # nixpkgs' python312: the interpreter of both package sets and of shared-resource, so the
-  # one shared-resource store path is valid in both (DESIGN.md, "The Nix layer").
+  # one shared-resource store path is valid in both (docs/nix.md).
   python = pkgs.python312;
 
   poetry2nix = inputs.poetry2nix.lib.mkPoetry2Nix { inherit pkgs; };

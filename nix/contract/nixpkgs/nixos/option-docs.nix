@@ -1,4 +1,4 @@
-# STYLE.md rule 4 (after buildbot-nix's checks/lib.nix, which fails on a missing
+# Option docs as an API (after buildbot-nix's checks/lib.nix, which fails on a missing
 # description): every option under services.duet has a type, a description and an example.
 # Returns the paths of those that do not.
 { lib }:

@@ -1,6 +1,6 @@
 # The stock NixOS options duet's modules and VM test set or read, declared with their 25.05
 # types and defaults so that a misspelt or non-existent option is an error, as in NixOS.
-# Checked against (F, nix-api.md §5): nixos/lib/systemd-unit-options.nix,
+# Checked against (F): nixos/lib/systemd-unit-options.nix,
 # nixos/modules/config/users-groups.nix, config/system-path.nix, services/networking/
 # firewall{,-iptables}.nix, services/databases/{postgresql,redis}.nix,
 # virtualisation/qemu-vm.nix, and nixos/lib/testing/network.nix for the test network.

@@ -1,4 +1,4 @@
-# pkgs.testers.runNixOSTest, reduced (nix-api.md §4; F nixos/lib/testing/*.nix): the test
+# pkgs.testers.runNixOSTest, reduced (F nixos/lib/testing/*.nix): the test
 # module is evaluated against the test framework's top-level options (an unknown one is an
 # error), each node against the stock options of ./options.nix plus its own modules, with
 # `nodes` and the test network of nixos/lib/testing/network.nix (below). The
@@ -6,7 +6,7 @@
 # testScript; `.config.testScriptString` and `.config.nodes` are there as in the real one, for
 # the offline lint and type check of the script (e2e/harness/nixcheck.py). Every option under
 # services.duet must have a type, a description and an example (buildbot-nix's
-# checks/lib.nix fails on a missing description; STYLE.md rule 4 asks for all three).
+# checks/lib.nix fails on a missing description; duet asks for all three).
 { lib, pkgs }:
 testModule:
 let

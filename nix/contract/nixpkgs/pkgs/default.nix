@@ -171,7 +171,7 @@ let
       assert builtins.isString text || throw "writeText ${name}: text must be a string";
       runCommand name { } "printf %s ${lib.escapeShellArg text} > $out";
 
-    # trivial-builders (F): writeShellApplication, no `...` (nix-api.md §3).
+    # trivial-builders (F): writeShellApplication, no `...`.
     writeShellApplication =
       {
         name,
@@ -268,8 +268,8 @@ let
       passthru.pg_config = package "libpq-pg-config" "17.5" { };
     };
 
-    # pkgs/by-name/po/postgresqlTestHook and pkgs/by-name/re/redisTestHook (nix-api.md §6;
-    # redisTestHook landed in nixpkgs#357879, before the 25.05 branch-off).
+    # pkgs/by-name/po/postgresqlTestHook and pkgs/by-name/re/redisTestHook
+    # (redisTestHook landed in nixpkgs#357879, before the 25.05 branch-off).
     postgresqlTestHook = package "postgresql-test-hook" "0" { };
     redisTestHook = package "redis-test-hook" "0" { };
 

@@ -1,5 +1,5 @@
-# pkgs/build-support/docker/default.nix, as in F and itepastra/nixpkgs@da089cdc (nix-api.md
-# §1): streamLayeredImage is makeOverridable over a function with no `...`; buildLayeredImage
+# pkgs/build-support/docker/default.nix, as in F and itepastra/nixpkgs@da089cdc:
+# streamLayeredImage is makeOverridable over a function with no `...`; buildLayeredImage
 # takes the same arguments plus `compressor`. `layeringPipeline` and `debug` (F only,
 # unconfirmed for 25.05) and `meta` (25.11) are left out, so passing them is an error here.
 # The image config is checked against the OCI image spec's config keys.

@@ -3,7 +3,7 @@
 # what duet calls itself: the interpreter's passthru and platform, the package set's
 # callPackage and hooks. Only the upstream mode of the offline check (README, "What is
 # tested where") evaluates the real poetry2nix; the stub one reads none of this.
-# Checked against (F, nix-api.md §2) pkgs/development/interpreters/python/
+# Checked against (F) pkgs/development/interpreters/python/
 # {cpython/default,passthrufun,python-packages-base,hooks/default}.nix.
 {
   lib,

@@ -1,4 +1,4 @@
-# CPython 3.12 and its package set, reduced. Checked against (F, nix-api.md §2)
+# CPython 3.12 and its package set, reduced. Checked against (F)
 # pkgs/development/interpreters/python/{mk-python-derivation,wrapper,with-packages,
 # cpython/default,python-packages-base}.nix:
 #   - buildPythonPackage has `...`; every other attribute goes to mkDerivation, so the
