@@ -58,7 +58,8 @@ from .system import REPO, STATE, HarnessError
 
 SYSTEMS = ("x86_64-linux", "aarch64-linux")
 
-#: The outputs the flake promises (README, "Nix"), per kind. Anything else the flake has is evaluated too.
+#: The outputs the flake promises (README, "Nix"), per kind. Anything else it has is
+#: evaluated too.
 REQUIRED = {
     "packages": ("shared-resource", "web", "worker", "web-image", "worker-image", "default"),
     "devShells": ("web", "worker", "default"),
