@@ -288,8 +288,12 @@ def bench_floor(stack: Stack, log: ServerLog, jobs: int, paced: int) -> dict[str
     def start() -> Process:
         worker = Process(
             "floor",
-            [*floor, "worker", "--loglevel", "INFO", "--concurrency", str(stack.worker_concurrency)]
-            + ["--hostname", "floor@%h", "--without-mingle", "--without-gossip"],
+            [
+                *floor,
+                "worker",
+                *("--loglevel", "INFO", "--concurrency", str(stack.worker_concurrency)),
+                *("--hostname", "floor@%h", "--without-mingle", "--without-gossip"),
+            ],
             log=stack.logs / "floor.log",
             env=env,
             cwd=REPO,
@@ -387,4 +391,3 @@ def bench(jobs: int = 1000, paced: int = 300) -> None:
     picture = STATE / "bench.png"
     run([str(python("web")), str(PLOT), str(out), str(picture)], what="plot", quiet=True)
     say(f"bench: wrote {out} and {picture}")
-

@@ -94,10 +94,11 @@ def run(job_id: int) -> None:
 
 def setup(role: str) -> None:
     """Create the table (as the producer) and let the worker's role claim and finish rows."""
-    with psycopg2.connect(os.environ["FLOOR_PRODUCER_URL"]) as producer:
-        with producer.cursor() as cursor:
-            cursor.execute(SCHEMA)
-            cursor.execute(f'GRANT SELECT, UPDATE ON {TABLE} TO "{role}"')
+    producer = psycopg2.connect(os.environ["FLOOR_PRODUCER_URL"])
+    producer.autocommit = True
+    with producer.cursor() as cursor:
+        cursor.execute(SCHEMA)
+        cursor.execute(f'GRANT SELECT, UPDATE ON {TABLE} TO "{role}"')
     producer.close()
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def main(source: str, target: str) -> None:
-    data = json.loads(open(source).read())
+    data = json.loads(Path(source).read_text())
     duet, floor = data["duet"], data["floor"]
     figure, (cdf, bars) = plt.subplots(1, 2, figsize=(11, 4.2), width_ratios=(3, 2))
     for name, side, colour in (("duet", duet, "tab:blue"), ("floor", floor, "tab:gray")):
