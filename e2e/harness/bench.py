@@ -122,8 +122,8 @@ class ServerLog:
                 sessions += 1
             elif tag in line and "LOG:  statement: " in line:
                 statements += 1
-                word = line.split("LOG:  statement: ", 1)[1].split(None, 1)[0].upper()
-                word = "WITH" if word.startswith("WITH") else word.strip(";")
+                words = line.split("LOG:  statement: ", 1)[1].split(None, 1)
+                word = words[0].strip(";").upper() if words else "?"
                 kinds[word] = kinds.get(word, 0) + 1
         return statements, sessions, kinds
 

@@ -91,3 +91,7 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
         # Never hand an open connection to forked pool processes.
         connections.close_all()
     logger.info("schema check: %s", report)
+
+
+# One database connection per pool process, checked before each task (signal receivers).
+from . import connections as _connections  # noqa: E402, F401

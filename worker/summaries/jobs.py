@@ -4,6 +4,11 @@
 counts the attempt. Every later write is fenced on ``(status=running, attempts=<mine>)``, so
 a worker that lost its claim (lease expired, job re-claimed) can never overwrite the result
 of the one that holds it. A duplicate delivery finds nothing to claim and does nothing.
+
+A job that succeeds costs three statements: the claim (one ``UPDATE … FROM … RETURNING``
+that also reads the document), the provider call's row (``INSERT``), and the outcome (one
+``WITH … UPDATE … UPDATE``, atomic without BEGIN/COMMIT). The ORM cannot return rows from an
+UPDATE nor join two in one statement, so those two are SQL, built from the models' metadata.
 """
 
 from __future__ import annotations
@@ -13,12 +18,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
+from shared_resource.models import CallOutcome, Document, JobStatus, ProviderCall, SummaryJob
 
 from .providers import Summary
 
@@ -26,6 +30,43 @@ logger = logging.getLogger(__name__)
 
 #: The length of the model columns (SummaryJob.model, ProviderCall.model).
 MODEL_MAX = SummaryJob._meta.get_field("model").max_length
+
+
+def _columns(model: type) -> dict[str, str]:
+    """Quoted column names by field name (``document`` → ``"document_id"``)."""
+    return {f.name: connection.ops.quote_name(f.column) for f in model._meta.concrete_fields}
+
+
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+_JOB, _DOCUMENT, _CALL = _table(SummaryJob), _table(Document), _table(ProviderCall)
+_J, _D, _C = _columns(SummaryJob), _columns(Document), _columns(ProviderCall)
+
+#: queued → running, or an expired running attempt taken over; returns what the attempt
+#: needs. ``statement_timestamp()`` is what Django's ``Now()`` is on PostgreSQL.
+CLAIM_SQL = f"""UPDATE {_JOB} AS j
+SET {_J["status"]} = %(running)s, {_J["attempts"]} = j.{_J["attempts"]} + 1,
+    {_J["started"]} = statement_timestamp(),
+    {_J["lease_expires"]} = statement_timestamp() + %(lease)s * interval '1 second'
+FROM {_DOCUMENT} AS d
+WHERE j.{_J["id"]} = %(job)s AND d.{_D["id"]} = j.{_J["document"]}
+  AND j.{_J["attempts"]} < %(max_attempts)s
+  AND (j.{_J["status"]} = %(queued)s
+       OR (j.{_J["status"]} = %(running)s AND j.{_J["lease_expires"]} < statement_timestamp()))
+RETURNING j.{_J["attempts"]}, d.{_D["title"]}, d.{_D["text"]}"""
+
+#: The call marked ok, and the job finished if the claim still holds, in one statement.
+END_CALL_SQL = f"""UPDATE {_CALL}
+SET {_C["finished"]} = %(call_finished)s, {_C["outcome"]} = %(ok)s, {_C["error"]} = ''
+WHERE {_C["id"]} = %(call)s"""
+FINISH_SQL = f"""UPDATE {_JOB}
+SET {_J["status"]} = %(succeeded)s, {_J["summary"]} = %(summary)s,
+    {_J["provider"]} = %(provider)s, {_J["model"]} = %(model)s, {_J["error"]} = '',
+    {_J["finished"]} = statement_timestamp(), {_J["lease_expires"]} = NULL
+WHERE {_J["id"]} = %(job)s AND {_J["status"]} = %(running)s AND {_J["attempts"]} = %(attempt)s
+RETURNING 1"""
 
 
 @dataclass(frozen=True)
@@ -49,18 +90,21 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
     Leases are written and compared in the database's clock (``Now()``), never a host's, so
     skewed clocks between workers and sweepers cannot hand a live attempt to another.
     """
-    expired = Q(status=JobStatus.RUNNING, lease_expires__lt=Now())
-    claimed = SummaryJob.objects.filter(
-        Q(status=JobStatus.QUEUED) | expired, id=job_id, attempts__lt=max_attempts
-    ).update(
-        status=JobStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        started=Now(),
-        lease_expires=Now() + timedelta(seconds=lease_seconds),
-    )
-    if claimed:
-        job = SummaryJob.objects.select_related("document").get(id=job_id)
-        return Claim(job.id, job.attempts, job.document.title, job.document.text)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL,
+            {
+                "job": job_id,
+                "lease": lease_seconds,
+                "max_attempts": max_attempts,
+                "queued": JobStatus.QUEUED.value,
+                "running": JobStatus.RUNNING.value,
+            },
+        )
+        claimed = cursor.fetchone()
+    if claimed is not None:
+        attempt, title, text = claimed
+        return Claim(job_id, attempt, title, text)
     job = SummaryJob.objects.filter(id=job_id).only("status", "attempts").first()
     if job is None:
         logger.error("job %s does not exist; message dropped", job_id)
@@ -97,24 +141,36 @@ def end_call(call: ProviderCall, outcome: CallOutcome, error: str = "") -> None:
 
 
 def succeed(claim: Claim, call: ProviderCall, summary: Summary) -> bool:
-    """Store the summary and mark the call ``ok``, in one transaction.
+    """Store the summary and mark the call ``ok``, in one statement (so one transaction).
 
     So a call is recorded as ``ok`` exactly when its summary was stored (or its claim had
     been lost): a worker killed between the provider's answer and this write leaves the
     call "in flight" and the job unfinished, and the next attempt is a retry, not a
     duplicate. ``False`` if the claim was lost meanwhile (the summary is discarded).
     """
-    with transaction.atomic():
-        end_call(call, CallOutcome.OK)
-        return _finish(
-            claim,
-            status=JobStatus.SUCCEEDED,
-            # Whatever a model returns must fit the row: PostgreSQL refuses NUL in text.
-            summary=summary.text.replace("\x00", ""),
-            provider=call.provider,
-            model=summary.model[:MODEL_MAX],
-            error="",
+    finished = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH call AS ({END_CALL_SQL}), job AS ({FINISH_SQL}) SELECT count(*) FROM job",
+            {
+                "call": call.pk,
+                "call_finished": finished,
+                "ok": CallOutcome.OK.value,
+                "job": claim.job_id,
+                "attempt": claim.attempt,
+                "running": JobStatus.RUNNING.value,
+                "succeeded": JobStatus.SUCCEEDED.value,
+                # Whatever a model returns must fit the row: PostgreSQL refuses NUL in text.
+                "summary": summary.text.replace("\x00", ""),
+                "provider": call.provider,
+                "model": summary.model[:MODEL_MAX],
+            },
         )
+        (stored,) = cursor.fetchone()
+    call.finished, call.outcome, call.error = finished, CallOutcome.OK, ""
+    if not stored:
+        _lost(claim)
+    return bool(stored)
 
 
 def fail(claim: Claim, provider: str, error: str) -> bool:
@@ -139,9 +195,13 @@ def release(claim: Claim, error: str, retry_in: float, lease_seconds: float) -> 
 def _finish(claim: Claim, **values: object) -> bool:
     finished = claim._mine().update(finished=Now(), lease_expires=None, **values)
     if not finished:
-        logger.warning(
-            "job %s attempt %d lost its claim before finishing; result discarded",
-            claim.job_id,
-            claim.attempt,
-        )
+        _lost(claim)
     return bool(finished)
+
+
+def _lost(claim: Claim) -> None:
+    logger.warning(
+        "job %s attempt %d lost its claim before finishing; result discarded",
+        claim.job_id,
+        claim.attempt,
+    )
