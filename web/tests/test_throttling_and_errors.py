@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
+from documents import throttling
 from documents.throttling import SubmitRateThrottle, UserThrottle
 from duet_web.errors import api_exception_handler
 
@@ -26,7 +27,7 @@ def tight_limits(monkeypatch):
 def test_the_cache_is_the_shared_redis(tight_limits, api, user):
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     api.get("/api/documents/")
-    # The history sits in Redis, where every gunicorn worker and host reads it.
+    # The counts sit in Redis, where every gunicorn worker and host reads them.
     keys = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]).keys("*throttle_user*")
     assert keys
 
@@ -64,7 +65,7 @@ def test_an_unreachable_cache_serves_requests_unthrottled(tight_limits, api, mon
     def unreachable(*args, **kwargs):
         raise ConnectionError("Redis is restarting")
 
-    monkeypatch.setattr(cache, "get", unreachable)
+    monkeypatch.setattr(throttling, "hit", unreachable)
     assert {api.get("/api/documents/").status_code for _ in range(7)} == {200}
     assert "throttle cache unavailable (ConnectionError)" in caplog.text
 
