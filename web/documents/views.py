@@ -30,13 +30,14 @@ from .serializers import (
     DocumentSerializer,
     JobSerializer,
 )
-from .throttling import SubmitRateThrottle
+from .throttling import CountedTogether, SubmitRateThrottle
 
 # Seconds a client should wait before its first poll (RFC 9110 Retry-After).
 POLL_AFTER_SECONDS = 1
 
 
 class DocumentViewSet(
+    CountedTogether,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
