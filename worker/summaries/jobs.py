@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -90,18 +90,23 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
     Leases are written and compared in the database's clock (``Now()``), never a host's, so
     skewed clocks between workers and sweepers cannot hand a live attempt to another.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            CLAIM_SQL,
-            {
-                "job": job_id,
-                "lease": lease_seconds,
-                "max_attempts": max_attempts,
-                "queued": JobStatus.QUEUED.value,
-                "running": JobStatus.RUNNING.value,
-            },
-        )
-        claimed = cursor.fetchone()
+    params = {
+        "job": job_id,
+        "lease": lease_seconds,
+        "max_attempts": max_attempts,
+        "queued": JobStatus.QUEUED.value,
+        "running": JobStatus.RUNNING.value,
+    }
+    try:
+        claimed = _fetch_one(CLAIM_SQL, params)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        # The task's first query, on a connection kept from an earlier task: the server may
+        # have ended it since (a restart). Reconnect once; a server still down raises again
+        # and the task retries with backoff.
+        connection.close()
+        claimed = _fetch_one(CLAIM_SQL, params)
     if claimed is not None:
         attempt, title, text = claimed
         return Claim(job_id, attempt, title, text)
@@ -124,6 +129,12 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
     else:
         logger.info("job %s is running elsewhere; duplicate delivery ignored", job_id)
     return None
+
+
+def _fetch_one(sql: str, params: dict[str, object]) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def start_call(claim: Claim, provider: str, model: str) -> ProviderCall:
