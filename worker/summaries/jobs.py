@@ -146,8 +146,8 @@ def _fetch_one(sql: str, params: dict[str, object] | list[object]) -> tuple | No
 def start_call(claim: Claim, provider: str, model: str) -> ProviderCall:
     """Record the provider call before making it, so even a crash mid-call leaves a trace.
 
-    The row is the model's own (its defaults, its ``get_db_prep_save``), inserted by one
-    prepared statement: the ORM's INSERT costs more Python than the rest of the job."""
+    The row is the model's own (its defaults, its ``get_db_prep_save``), inserted without
+    the ORM's machinery, which cost more Python than the rest of the job."""
     call = ProviderCall(
         job_id=claim.job_id, attempt=claim.attempt, provider=provider, model=model[:MODEL_MAX]
     )
