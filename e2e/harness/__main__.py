@@ -133,7 +133,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from .bench import bench
 
     prepare()
-    bench(args.jobs)
+    bench(args.jobs, args.paced)
 
 
 def cmd_lock(args: argparse.Namespace) -> None:
@@ -171,8 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", type=float, default=1.0, help="multiply job counts and the outage (0.1: quick)"
     )
     faults.set_defaults(func=cmd_faults)
-    bench = commands.add_parser("bench", help="speed and memory figures")
-    bench.add_argument("--jobs", type=int, default=500, help="jobs for the throughput run")
+    bench = commands.add_parser("bench", help="duet beside a bare floor: speed and memory")
+    bench.add_argument(
+        "--jobs", type=int, default=1000, help="jobs for the drain and POST throughput runs"
+    )
+    bench.add_argument("--paced", type=int, default=300, help="jobs for the paced latency run")
     bench.set_defaults(func=cmd_bench)
     manage = commands.add_parser(
         "manage",

@@ -1,30 +1,54 @@
-"""``./dev bench``: figures, not pass/fail. Speed and memory of the native stack.
+"""``./dev bench``: figures, not pass/fail. duet beside a floor, in one run on one machine.
 
-Prints one line per figure, ``bench: <name> <value> <unit>``:
+The floor (e2e/harness/floor.py) is the same job life in bare Celery + psycopg2: one
+persistent autocommit connection per process, the claim as one ``UPDATE … RETURNING``. It
+runs on the same PostgreSQL (TCP, SCRAM) and Redis, with the worker venv's Celery and
+psycopg2, the same PostgreSQL role as duet's worker and the same concurrency; the two
+sides never run at once. Lines compared with the floor read
+``bench: <figure> duet=<x> floor=<y> ratio=<x/y>``:
 
-- HTTP latency of POST /api/documents/ and GET /api/jobs/<id>/ (p50, p95), sequential;
-- end-to-end throughput: jobs submitted concurrently until all succeeded (extractive);
-- the extractive summariser alone, on a 10,000-word document, in the worker venv;
-- resident memory of the gunicorn and Celery process trees once the run is over.
+- paced latency p50/p90/p99: jobs 10 ms apart, latency = the row's ``finished - created``
+  (PostgreSQL's clock); duet's jobs go through HTTP POST, one at a time, the floor's straight
+  in, at the rate duet's actually arrived (sequential POSTs may not keep up with 10 ms);
+- drain: jobs enqueued without HTTP while the worker is stopped, then jobs per second from
+  the first start to the last finish (row timestamps): the worker side alone;
+- cold start: worker process started to its " ready." log line;
+- statements and new connections of the worker's role per job, in a steady paced window,
+  read from PostgreSQL's own log (``log_statement`` set for that role only,
+  ``log_connections`` lines filtered to it).
+
+duet-only lines keep ``bench: <name> <value> <unit>``: HTTP POST and GET p50/p95
+(sequential), POST throughput with 16 concurrent clients, RSS of web and worker, each venv's
+size. Everything lands in ``.state/bench.json``; ``.state/bench.png`` plots it (matplotlib,
+from the web lock's dev group: e2e/harness/plot.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .servers import ROLES
 from .stack import Stack, http_json
-from .system import REPO, STATE, run, say
-from .venvs import python
+from .system import REPO, STATE, Process, run, say, wait_for
+from .venvs import python, venv_dir
 
 TEXT = (
     "Benchmarks measure what tests cannot assert. Latency depends on the machine. "
     "Throughput depends on the number of processes. Memory depends on the libraries loaded."
 )
+FLOOR = Path(__file__).with_name("floor.py")
+PLOT = Path(__file__).with_name("plot.py")
+FLOOR_DB = "floor"
+#: Seconds between paced jobs.
+PACE = 0.010
+WORKER_ROLE = ROLES["worker"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -55,65 +79,328 @@ def tree_rss_mib(pid: int) -> float:
     return total / 1024
 
 
+def tree_size_mib(path: Path) -> float:
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total / 2**20
+
+
 def figure(name: str, value: float, unit: str) -> None:
     say(f"bench: {name} {value:.3f} {unit}")
 
 
-def bench(jobs: int = 500) -> None:
+def compare(name: str, duet: float, floor: float, unit: str = "") -> None:
+    ratio = f"{duet / floor:.2f}" if floor else "n/a"
+    say(f"bench: {name} duet={duet:.3f}{unit} floor={floor:.3f}{unit} ratio={ratio}")
+
+
+class ServerLog:
+    """The worker role's statements and new sessions, from PostgreSQL's own log."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.path = stack.postgres.root / "postgres.log"
+        self.offset = 0
+
+    def mark(self) -> None:
+        self.offset = self.path.stat().st_size
+
+    def counts(self) -> tuple[int, int, dict[str, int]]:
+        """(statements, new sessions, statements by first word) of the worker role since
+        :meth:`mark`."""
+        with open(self.path, "rb") as log:
+            log.seek(self.offset)
+            text = log.read().decode(errors="replace")
+        statements = sessions = 0
+        kinds: dict[str, int] = {}
+        tag = f" user={WORKER_ROLE} "
+        for line in text.splitlines():
+            if f"connection authorized: user={WORKER_ROLE} " in line:
+                sessions += 1
+            elif tag in line and "LOG:  statement: " in line:
+                statements += 1
+                words = line.split("LOG:  statement: ", 1)[1].split(None, 1)
+                word = words[0].strip(";").upper() if words else "?"
+                kinds[word] = kinds.get(word, 0) + 1
+        return statements, sessions, kinds
+
+
+def log_worker_role(stack: Stack) -> None:
+    """Log every statement of the worker role (only), and every new session."""
+    stack.postgres.psql(
+        "-c",
+        "ALTER SYSTEM SET log_line_prefix = '%m [%p] user=%u db=%d '",
+        "-c",
+        "ALTER SYSTEM SET log_connections = on",
+        "-c",
+        f"ALTER ROLE {WORKER_ROLE} SET log_statement = 'all'",
+        "-c",
+        "SELECT pg_reload_conf()",
+    )
+
+
+def timed_start(start: Callable[[], Process]) -> tuple[Process, float]:
+    began = time.monotonic()
+    process = start()
+    return process, time.monotonic() - began
+
+
+def pace(count: int, submit: Callable[[int], object]) -> None:
+    began = time.monotonic()
+    for index in range(count):
+        delay = began + index * PACE - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        submit(index)
+
+
+# -- duet --------------------------------------------------------------------------------------
+
+
+def duet_rows(stack: Stack, title: str, query: str) -> list[list[str]]:
+    return stack.sql(
+        query.format(
+            jobs="common_summaryjob j JOIN common_document d ON d.id = j.document_id",
+            title=f"d.title = '{title}'",
+        )
+    )
+
+
+LATENCIES = (
+    "SELECT 1000 * extract(epoch FROM j.finished - j.created) FROM {jobs}"
+    " WHERE {title} AND j.status = 'succeeded'"
+)
+DRAIN = (
+    "SELECT count(*), extract(epoch FROM max(j.finished) - min(j.started)) FROM {jobs}"
+    " WHERE {title} AND j.status = 'succeeded'"
+)
+
+
+def enqueue_duet(stack: Stack, title: str, count: int) -> None:
+    """Create and publish jobs the way the web does, minus HTTP (the web's own code)."""
+    code = (
+        "from datetime import timedelta\n"
+        "from django.conf import settings\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from django.db.models.functions import Now\n"
+        "from documents.publish import publish\n"
+        "from shared_resource.models import Document, SummaryJob\n"
+        "user = get_user_model().objects.get(username='bench')\n"
+        f"for _ in range({count}):\n"
+        f"    document = Document.objects.create(owner=user, title={title!r}, text={TEXT!r})\n"
+        "    job = SummaryJob.objects.create(document=document, lease_expires=Now()"
+        " + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS))\n"
+        "    publish(job.id)\n"
+    )
+    run(
+        [str(python("web")), "manage.py", "shell", "--no-imports", "-c", code],
+        env={**stack.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"},
+        cwd=REPO / "web",
+        what="enqueue without HTTP",
+        quiet=True,
+    )
+
+
+def bench_duet(stack: Stack, log: ServerLog, jobs: int, paced: int) -> dict[str, object]:
+    results: dict[str, object] = {}
+    token = stack.create_token("bench")
+    url = f"{stack.base_url}/api/documents/"
+    done = 0
+
+    def post(title: str) -> None:
+        status, _, body = http_json("POST", url, token, {"title": title, "text": TEXT})
+        assert status == 202, (status, body)
+
+    worker = stack.workers.pop()
+    worker.stop()
+    log_worker_role(stack)  # new sessions of the role log their statements
+    _, results["cold_start"] = timed_start(stack.start_worker)
+
+    posts, gets, ids = [], [], []
+    for _ in range(200):
+        started = time.perf_counter()
+        _, _, job = http_json("POST", url, token, {"title": "seq", "text": TEXT})
+        posts.append(time.perf_counter() - started)
+        ids.append(job["url"])
+    for job_url in ids:
+        started = time.perf_counter()
+        http_json("GET", job_url, token)
+        gets.append(time.perf_counter() - started)
+    for name, values in (("post", posts), ("get_job", gets)):
+        results[f"http_{name}_p50"] = 1000 * statistics.median(values)
+        results[f"http_{name}_p95"] = 1000 * percentile(values, 0.95)
+    done += len(ids)
+    stack.wait_for_jobs(done, timeout=300)
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: post("conc"), range(jobs)))
+    results["http_post_throughput_c16"] = jobs / (time.monotonic() - began)
+    done += jobs
+    stack.wait_for_jobs(done, timeout=300)
+
+    pace(20, lambda i: post("warm"))
+    done += 20
+    stack.wait_for_jobs(done, timeout=120)
+    log.mark()
+    began = time.monotonic()
+    pace(paced, lambda i: post("paced"))
+    # Sequential POSTs may not keep up with the pace: the floor gets the same arrival rate.
+    results["pace"] = max(PACE, (time.monotonic() - began) / paced)
+    done += paced
+    stack.wait_for_jobs(done, timeout=300)
+    results["statements"], results["sessions"], results["statement_kinds"] = log.counts()
+    results["latencies"] = sorted(float(r[0]) for r in duet_rows(stack, "paced", LATENCIES))
+
+    if stack.web is not None:
+        results["rss_web"] = tree_rss_mib(stack.web.pid)
+    results["rss_worker"] = tree_rss_mib(stack.workers[-1].pid)
+
+    worker = stack.workers.pop()
+    worker.stop()
+    enqueue_duet(stack, "drain", jobs)
+    stack.start_worker()
+    done += jobs
+    stack.wait_for_jobs(done, timeout=600)
+    count, seconds = duet_rows(stack, "drain", DRAIN)[0]
+    results["drain"] = int(count) / float(seconds)
+    return results
+
+
+# -- the floor ---------------------------------------------------------------------------------
+
+
+def bench_floor(
+    stack: Stack, log: ServerLog, jobs: int, paced: int, interval: float
+) -> dict[str, object]:
+    results: dict[str, object] = {}
+    stack.postgres.psql("-c", f"CREATE DATABASE {FLOOR_DB}")
+    env = {
+        **stack.service_env("worker"),
+        "FLOOR_DATABASE_URL": stack.postgres.role_url("worker", FLOOR_DB),
+        "FLOOR_PRODUCER_URL": stack.postgres.superuser_url(FLOOR_DB),
+        "FLOOR_BROKER_URL": stack.redis.url(0),
+    }
+    floor = [str(python("worker")), str(FLOOR)]
+
+    def floor_run(*args: str) -> str:
+        return run([*floor, *args], env=env, cwd=REPO, what=f"floor {args[0]}", quiet=True)
+
+    def sql(query: str) -> list[list[str]]:
+        out = stack.postgres.psql("-At", "-F", "\t", "-c", query, database=FLOOR_DB)
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def finished() -> int:
+        return int(sql("SELECT count(*) FROM floor_job WHERE status = 'succeeded'")[0][0])
+
+    def start() -> Process:
+        worker = Process(
+            "floor",
+            [
+                *floor,
+                "worker",
+                *("--loglevel", "INFO", "--concurrency", str(stack.worker_concurrency)),
+                *("--hostname", "floor@%h", "--without-mingle", "--without-gossip"),
+            ],
+            log=stack.logs / "floor.log",
+            env=env,
+            cwd=REPO,
+        )
+        offset = worker.log.stat().st_size if worker.log.exists() else 0
+        worker.start()
+        wait_for(lambda: stack._worker_ready(worker, offset), "the floor worker", 90, 0.05)
+        return worker
+
+    floor_run("setup", WORKER_ROLE)
+    worker, results["cold_start"] = timed_start(start)
+    try:
+        floor_run("paced", "20", str(PACE))
+        wait_for(lambda: finished() >= 20, "the floor's warm-up", 120, 0.2)
+        log.mark()
+        floor_run("paced", str(paced), str(interval))
+        wait_for(lambda: finished() >= 20 + paced, "the floor's paced jobs", 300, 0.2)
+        results["statements"], results["sessions"], results["statement_kinds"] = log.counts()
+        results["latencies"] = sorted(
+            float(r[0])
+            for r in sql(
+                "SELECT 1000 * extract(epoch FROM finished - created) FROM floor_job"
+                f" WHERE id > 20 ORDER BY id LIMIT {paced}"
+            )
+        )
+        results["rss_worker"] = tree_rss_mib(worker.pid)
+    finally:
+        worker.stop()
+    floor_run("burst", str(jobs))
+    worker = start()
+    try:
+        wait_for(lambda: finished() >= 20 + paced + jobs, "the floor's drain", 600, 0.2)
+    finally:
+        worker.stop()
+    count, seconds = sql(
+        "SELECT count(*), extract(epoch FROM max(finished) - min(started)) FROM floor_job"
+        f" WHERE id > {20 + paced}"
+    )[0]
+    results["drain"] = int(count) / float(seconds)
+    return results
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def bench(jobs: int = 1000, paced: int = 300) -> None:
     state = STATE / "bench"
     shutil.rmtree(state, ignore_errors=True)
     limits = {"DUET_THROTTLE_USER": "1000000/min", "DUET_THROTTLE_SUBMIT": "1000000/min"}
     with Stack(state, web_env=limits) as stack:
-        stack.start_worker()
-        token = stack.create_token("bench")
-        url = f"{stack.base_url}/api/documents/"
+        log = ServerLog(stack)
+        duet = bench_duet(stack, log, jobs, paced)
+        # The floor runs alone: every duet process stops first.
+        for process in stack.processes():
+            process.stop()
+        stack.workers.clear()
+        floor = bench_floor(stack, log, jobs, paced, duet["pace"])
 
-        posts, gets, ids = [], [], []
-        for _ in range(200):
-            started = time.perf_counter()
-            _, _, job = http_json("POST", url, token, {"title": "b", "text": TEXT})
-            posts.append(time.perf_counter() - started)
-            ids.append(job["url"])
-        for job_url in ids:
-            started = time.perf_counter()
-            http_json("GET", job_url, token)
-            gets.append(time.perf_counter() - started)
-        for name, values in (("post", posts), ("get_job", gets)):
-            figure(f"http_{name}_p50", 1000 * statistics.median(values), "ms")
-            figure(f"http_{name}_p95", 1000 * percentile(values, 0.95), "ms")
-        stack.wait_for_jobs(len(ids), timeout=120)
+    for fraction in (0.50, 0.90, 0.99):
+        name = f"paced_p{round(fraction * 100)}"
+        compare(
+            name, percentile(duet["latencies"], fraction), percentile(floor["latencies"], fraction)
+        )
+    say(f"bench: paced jobs arrived every {1000 * duet['pace']:.1f} ms on both sides")
+    compare("drain_jobs_per_s", duet["drain"], floor["drain"])
+    compare("worker_cold_start_s", duet["cold_start"], floor["cold_start"])
+    for side in (duet, floor):
+        side["statements_per_job"] = side["statements"] / paced
+        side["sessions_per_job"] = side["sessions"] / paced
+    compare("statements_per_job", duet["statements_per_job"], floor["statements_per_job"])
+    compare("new_connections_per_job", duet["sessions_per_job"], floor["sessions_per_job"])
+    say(f"bench: statement kinds in {paced} jobs: duet {duet['statement_kinds']}")
+    say(f"bench: statement kinds in {paced} jobs: floor {floor['statement_kinds']}")
+    for name in ("http_post_p50", "http_post_p95", "http_get_job_p50", "http_get_job_p95"):
+        figure(name, duet[name], "ms (sequential)")
+    figure("http_post_throughput_c16", duet["http_post_throughput_c16"], "requests/s")
+    if "rss_web" in duet:
+        figure("rss_web", duet["rss_web"], "MiB (gunicorn, 2 workers)")
+    figure("rss_worker", duet["rss_worker"], "MiB (celery, 2 processes)")
+    figure("rss_floor_worker", floor["rss_worker"], "MiB (celery, 2 processes)")
+    sizes = {service: tree_size_mib(venv_dir(service)) for service in ("web", "worker")}
+    for service, size in sizes.items():
+        figure(f"venv_{service}", size, "MiB (with the dev group)")
 
-        before = len(ids)
-        started = time.monotonic()
-        with ThreadPoolExecutor(8) as pool:
-            list(
-                pool.map(
-                    lambda i: http_json("POST", url, token, {"title": f"{i}", "text": TEXT}),
-                    range(jobs),
-                )
-            )
-        stack.wait_for_jobs(before + jobs, timeout=300)
-        elapsed = time.monotonic() - started
-        figure("roundtrip_throughput", jobs / elapsed, "jobs/s")
-        figure("roundtrip_seconds", elapsed, f"s for {jobs} jobs")
-
-        if stack.web is not None:
-            figure("rss_web", tree_rss_mib(stack.web.pid), "MiB (gunicorn, 2 workers)")
-        for worker in stack.workers:
-            figure(f"rss_{worker.name}", tree_rss_mib(worker.pid), "MiB (celery, 2 processes)")
-
-    code = (
-        "import time; from summaries.providers.extractive import summarise_text; "
-        "text = open(0).read(); t = time.perf_counter(); "
-        "[summarise_text(text) for _ in range(20)]; "
-        "print((time.perf_counter() - t) / 20 * 1000)"
-    )
-    document = " ".join(TEXT.split() * 400)  # about 10,000 words
-    milliseconds = run(
-        [str(python("worker")), "-c", code],
-        cwd=REPO / "worker",
-        input=document,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "duet_worker.settings"},
-        what="extractive benchmark",
-    )
-    figure("extractive_10k_words", float(milliseconds), "ms per document")
+    summary = {
+        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
+        "paced_jobs": paced,
+        "drain_jobs": jobs,
+        "pace_seconds": duet["pace"],
+        "duet": duet,
+        "floor": floor,
+        "venv_mib": sizes,
+    }
+    out = STATE / "bench.json"
+    out.write_text(json.dumps(summary, indent=1) + "\n")
+    picture = STATE / "bench.png"
+    run([str(python("web")), str(PLOT), str(out), str(picture)], what="plot", quiet=True)
+    say(f"bench: wrote {out} and {picture}")

@@ -234,7 +234,9 @@ class Stack:
         offset = worker.log.stat().st_size if worker.log.exists() else 0
         worker.start()
         self.workers.append(worker)
-        wait_for(lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90)
+        wait_for(
+            lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90, 0.05
+        )
         return worker
 
     def heartbeat(self, index: int) -> Path:

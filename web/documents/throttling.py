@@ -4,6 +4,13 @@ in the shared cache (Redis), so every gunicorn worker and every web host sees th
 They fail open: if the cache is unreachable (Redis restarting), requests are served
 unthrottled, with a warning, rather than answered 500. Throttling protects capacity; it is
 not an authorisation check (DRF's docs say as much).
+
+DRF's own throttles keep each client's request history as a pickled list, read and written
+back (two round trips, a list as long as the rate, and a race between workers). These
+count instead: a sliding-window counter (the current window's count plus the previous
+window's, weighted by how much of it still overlaps), one pipelined ``INCR``/``EXPIRE``/
+``GET`` per throttle, atomic in Redis. Refused requests count too, so a client that keeps
+hammering stays throttled.
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle, UserRateThrottle
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
     from rest_framework.request import Request
@@ -20,15 +29,82 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through its settin
 logger = logging.getLogger(__name__)
 
 
+def hit(keys: list[tuple[str, int]], now: float) -> list[tuple[int, int]]:
+    """Count one request under each ``(key, window)``, all in one round trip; return, per
+    key, (this window's count, the previous window's)."""
+    backend = caches["default"]
+    buckets = [
+        (f"{key}:{int(now // window)}", f"{key}:{int(now // window) - 1}", window)
+        for key, window in keys
+    ]
+    if isinstance(backend, RedisCache):
+        # Django's Redis cache stores integers as plain numbers, so INCR works on them.
+        with backend._cache.get_client(write=True).pipeline(transaction=False) as pipe:
+            for current, previous, window in buckets:
+                counted = backend.make_and_validate_key(current)
+                pipe.incr(counted)
+                pipe.expire(counted, 2 * window)
+                pipe.get(backend.make_and_validate_key(previous))
+            replies = pipe.execute()
+        return [(int(replies[i]), int(replies[i + 2] or 0)) for i in range(0, len(replies), 3)]
+    # Any other cache (the in-process one of development): the same counts, non-atomically.
+    counts = []
+    for current, previous, window in buckets:
+        backend.add(current, 0, 2 * window)
+        counts.append((backend.incr(current), int(backend.get(previous) or 0)))
+    return counts
+
+
+def allow_all(throttles: list[BaseThrottle], request: Request, view: APIView | None) -> list[bool]:
+    """Whether each throttle lets the request through, counted in one round trip for all."""
+    counted = [t for t in throttles if isinstance(t, FailOpen) and t.prepare(request, view)]
+    try:
+        counts = hit([(t.key, t.window) for t in counted], counted[0].now) if counted else []
+    except Exception as exc:
+        logger.warning("throttle cache unavailable (%s); not throttling", type(exc).__name__)
+        counts = [(0, 0)] * len(counted)
+    for throttle, (count, before) in zip(counted, counts, strict=True):
+        throttle.decide(count, before)
+    return [
+        t.allowed if isinstance(t, FailOpen) else t.allow_request(request, view) for t in throttles
+    ]
+
+
 class FailOpen(SimpleRateThrottle):
-    """Serve unthrottled, with a warning, while the cache is unreachable."""
+    """A sliding-window counter that serves unthrottled, with a warning, while the cache is
+    unreachable."""
+
+    allowed = True
+
+    def prepare(self, request: Request, view: APIView | None) -> bool:
+        """Find this request's key; False if this throttle does not count it."""
+        self.allowed = True
+        self.key = self.get_cache_key(request, view) if self.rate is not None else None
+        self.window = max(1, int(self.duration)) if self.rate is not None else 1
+        self.now = self.timer()
+        return self.key is not None
+
+    def decide(self, count: int, before: int) -> None:
+        overlap = 1 - (self.now % self.window) / self.window
+        self.allowed = count + before * overlap <= self.num_requests
 
     def allow_request(self, request: Request, view: APIView | None) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except Exception as exc:
-            logger.warning("throttle cache unavailable (%s); not throttling", type(exc).__name__)
-            return True
+        return allow_all([self], request, view)[0]
+
+    def wait(self) -> float:
+        """Seconds until this window ends (at least one): a bound, not an exact time."""
+        return max(1.0, self.window - self.now % self.window)
+
+
+class CountedTogether:
+    """A view mixin: all of a request's throttles counted in one round trip to the cache."""
+
+    def check_throttles(self, request: Request) -> None:
+        throttles = self.get_throttles()
+        allowed = allow_all(throttles, request, self)
+        waits = [t.wait() for t, ok in zip(throttles, allowed, strict=True) if not ok]
+        if waits:
+            self.throttled(request, max(w for w in waits if w is not None))
 
 
 class UserThrottle(FailOpen, UserRateThrottle):

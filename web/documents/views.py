@@ -4,12 +4,9 @@ Every queryset is filtered to the requesting user, so another user's ids answer 
 list, detail and every action alike, without revealing that they exist.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.db.models.functions import Now
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
@@ -18,6 +15,7 @@ from rest_framework.reverse import reverse
 
 from shared_resource.models import Document, SummaryJob
 
+from . import submit
 from .idempotency import (
     HEADER,
     MAX_LENGTH,
@@ -32,13 +30,14 @@ from .serializers import (
     DocumentSerializer,
     JobSerializer,
 )
-from .throttling import SubmitRateThrottle
+from .throttling import CountedTogether, SubmitRateThrottle
 
 # Seconds a client should wait before its first poll (RFC 9110 Retry-After).
 POLL_AFTER_SECONDS = 1
 
 
 class DocumentViewSet(
+    CountedTogether,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -88,24 +87,18 @@ class DocumentViewSet(
             existing = Document.objects.filter(owner=request.user, idempotency_key=key).first()
             if existing is not None:
                 return self._replay(existing, serializer.validated_data)
+        document = Document(owner=request.user, idempotency_key=key, **serializer.validated_data)
         try:
-            with transaction.atomic():
-                document = Document.objects.create(
-                    owner=request.user, idempotency_key=key, **serializer.validated_data
-                )
-                job = SummaryJob.objects.create(
-                    document=document,
-                    # Until then the broker holds the job; after it, the sweeper publishes
-                    # it again.
-                    lease_expires=Now() + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS),
-                )
-                publish_on_commit(job.id)
+            # Both rows in one statement (documents/submit.py). Until the lease ends the
+            # broker holds the job; after it, the sweeper publishes it again.
+            job = submit.create(document, SummaryJob(), settings.DUET_SWEEP_STALE_SECONDS)
         except IntegrityError:
             if key is None:
                 raise
             # A concurrent request with the same key won the race: answer as its replay.
             document = Document.objects.get(owner=request.user, idempotency_key=key)
             return self._replay(document, serializer.validated_data)
+        publish_on_commit(job.id)
         return self._accepted(job)
 
     def _accepted(self, job: SummaryJob, **headers: str) -> Response:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
+from documents import throttling
 from documents.throttling import SubmitRateThrottle, UserThrottle
 from duet_web.errors import api_exception_handler
 
@@ -26,7 +27,7 @@ def tight_limits(monkeypatch):
 def test_the_cache_is_the_shared_redis(tight_limits, api, user):
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     api.get("/api/documents/")
-    # The history sits in Redis, where every gunicorn worker and host reads it.
+    # The counts sit in Redis, where every gunicorn worker and host reads them.
     keys = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]).keys("*throttle_user*")
     assert keys
 
@@ -64,8 +65,9 @@ def test_an_unreachable_cache_serves_requests_unthrottled(tight_limits, api, mon
     def unreachable(*args, **kwargs):
         raise ConnectionError("Redis is restarting")
 
-    monkeypatch.setattr(cache, "get", unreachable)
+    monkeypatch.setattr(throttling, "hit", unreachable)
     assert {api.get("/api/documents/").status_code for _ in range(7)} == {200}
+    assert {api.post("/api/documents/", BODY, format="json").status_code for _ in range(3)} == {202}
     assert "throttle cache unavailable (ConnectionError)" in caplog.text
 
 
@@ -75,3 +77,14 @@ def test_every_answer_carries_a_request_id_and_a_well_formed_one_is_kept(client)
     made = client.get("/api/health/", headers={"X-Request-ID": "no spaces allowed"})
     assert made["X-Request-ID"] != "no spaces allowed" and len(made["X-Request-ID"]) == 32
     assert client.get("/api/nowhere/")["X-Request-ID"]
+
+
+def test_the_previous_window_still_counts_while_it_overlaps(tight_limits, api, monkeypatch):
+    clock = [60 * 29_000_000 + 59.0]  # the last second of a minute
+    monkeypatch.setattr(throttling.FailOpen, "timer", lambda self: clock[0])
+    post = lambda: api.post("/api/documents/", BODY, format="json").status_code  # noqa: E731
+    assert [post(), post()] == [202, 202]
+    clock[0] += 2  # one second into the next minute: the two still weigh 59/60 each
+    assert post() == 429
+    clock[0] += 60  # next minute: the refused one counts, 59/60 of it
+    assert post() == 202

@@ -100,3 +100,7 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     from summaries.providers import preload
 
     preload()
+
+
+# One database connection per pool process, checked before each task (signal receivers).
+from . import connections as _connections  # noqa: E402, F401

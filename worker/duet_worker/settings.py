@@ -27,8 +27,20 @@ INSTALLED_APPS = [
 
 # Same variables as the web; the worker's role may only read and write common_* rows.
 DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres:///duet")}
-# Celery (5.6+) closes connections before and after every task, so none are kept.
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Connections are kept across tasks, one per pool process: a new SCRAM connection costs
+# about 100 times a query on an open one. Celery's Django fixup (5.7) would close them around
+# every task; with CELERY_DB_REUSE_MAX it closes them only every that many tasks, without
+# ever checking them. So Django checks them instead, before and after each task
+# (duet_worker/connections.py, close_old_connections, as around an HTTP request): a
+# connection that saw an error and fails a query, one left in a transaction, or one older
+# than CONN_MAX_AGE is dropped. No CONN_HEALTH_CHECKS (a SELECT 1 before every task):
+# the task's first statement, the claim, reconnects once instead if the server ended the
+# kept connection (a PostgreSQL restart; summaries/jobs.py), so no task fails or waits for
+# a retry on a dead connection. Celery's recycling every 1000 tasks stays as a bound on a
+# server backend's lifetime (at most 0.001 new connections per job).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 DATABASE_ROUTERS = ["duet_worker.router.NoMigrations"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True

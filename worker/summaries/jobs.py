@@ -4,6 +4,11 @@
 counts the attempt. Every later write is fenced on ``(status=running, attempts=<mine>)``, so
 a worker that lost its claim (lease expired, job re-claimed) can never overwrite the result
 of the one that holds it. A duplicate delivery finds nothing to claim and does nothing.
+
+A job that succeeds costs three statements: the claim (one ``UPDATE … FROM … RETURNING``
+that also reads the document), the provider call's row (``INSERT``), and the outcome (one
+``WITH … UPDATE … UPDATE``, atomic without BEGIN/COMMIT). The ORM cannot return rows from an
+UPDATE nor join two in one statement, so those two are SQL, built from the models' metadata.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db.models import F, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
+from shared_resource.models import CallOutcome, Document, JobStatus, ProviderCall, SummaryJob
 from shared_resource.schema import is_schema_error
 
 from .providers import Summary
@@ -30,8 +35,57 @@ logger = logging.getLogger(__name__)
 MODEL_MAX = SummaryJob._meta.get_field("model").max_length
 
 
+def _columns(model: type) -> dict[str, str]:
+    """Quoted column names by field name (``document`` → ``"document_id"``)."""
+    return {f.name: connection.ops.quote_name(f.column) for f in model._meta.concrete_fields}
+
+
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+_JOB, _DOCUMENT, _CALL = _table(SummaryJob), _table(Document), _table(ProviderCall)
+_J, _D, _C = _columns(SummaryJob), _columns(Document), _columns(ProviderCall)
+
+#: Every column this release's models know, returned by the claim though unused: a database
+#: that lost one (a breaking migration of a newer release) fails the claim itself, so nothing
+#: is claimed and no provider called, as the ORM's read of the whole row would have failed.
+_EVERY_COLUMN = ", ".join([*(f"j.{c}" for c in _J.values()), *(f"d.{c}" for c in _D.values())])
+
+#: queued → running, or an expired running attempt taken over; returns what the attempt
+#: needs. ``statement_timestamp()`` is what Django's ``Now()`` is on PostgreSQL.
+CLAIM_SQL = f"""UPDATE {_JOB} AS j
+SET {_J["status"]} = %(running)s, {_J["attempts"]} = j.{_J["attempts"]} + 1,
+    {_J["started"]} = statement_timestamp(),
+    {_J["lease_expires"]} = statement_timestamp() + %(lease)s * interval '1 second'
+FROM {_DOCUMENT} AS d
+WHERE j.{_J["id"]} = %(job)s AND d.{_D["id"]} = j.{_J["document"]}
+  AND j.{_J["attempts"]} < %(max_attempts)s
+  AND (j.{_J["status"]} = %(queued)s
+       OR (j.{_J["status"]} = %(running)s AND j.{_J["lease_expires"]} < statement_timestamp()))
+RETURNING j.{_J["attempts"]}, d.{_D["title"]}, d.{_D["text"]},
+  {_EVERY_COLUMN}"""
+
+_CALL_FIELDS = [f for f in ProviderCall._meta.concrete_fields if not f.primary_key]
+START_CALL_SQL = (
+    f"INSERT INTO {_CALL} ({', '.join(_C[f.name] for f in _CALL_FIELDS)})"
+    f" VALUES ({', '.join(['%s'] * len(_CALL_FIELDS))}) RETURNING {_C['id']}"
+)
+
+#: The call marked ok, and the job finished if the claim still holds, in one statement.
+END_CALL_SQL = f"""UPDATE {_CALL}
+SET {_C["finished"]} = %(call_finished)s, {_C["outcome"]} = %(ok)s, {_C["error"]} = ''
+WHERE {_C["id"]} = %(call)s"""
+FINISH_SQL = f"""UPDATE {_JOB}
+SET {_J["status"]} = %(succeeded)s, {_J["summary"]} = %(summary)s,
+    {_J["provider"]} = %(provider)s, {_J["model"]} = %(model)s, {_J["error"]} = '',
+    {_J["finished"]} = statement_timestamp(), {_J["lease_expires"]} = NULL
+WHERE {_J["id"]} = %(job)s AND {_J["status"]} = %(running)s AND {_J["attempts"]} = %(attempt)s
+RETURNING 1"""
+
+
 class SchemaChanged(Exception):
-    """The database lost a column or table this release's code uses; the job was given back."""
+    """The database lost a column or table this release's code uses; nothing was claimed."""
 
 
 @dataclass(frozen=True)
@@ -55,26 +109,32 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
     Leases are written and compared in the database's clock (``Now()``), never a host's, so
     skewed clocks between workers and sweepers cannot hand a live attempt to another.
     """
-    expired = Q(status=JobStatus.RUNNING, lease_expires__lt=Now())
-    claimed = SummaryJob.objects.filter(
-        Q(status=JobStatus.QUEUED) | expired, id=job_id, attempts__lt=max_attempts
-    ).update(
-        status=JobStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        started=Now(),
-        lease_expires=Now() + timedelta(seconds=lease_seconds),
-    )
-    if claimed:
+    params = {
+        "job": job_id,
+        "lease": lease_seconds,
+        "max_attempts": max_attempts,
+        "queued": JobStatus.QUEUED.value,
+        "running": JobStatus.RUNNING.value,
+    }
+    try:
         try:
-            job = SummaryJob.objects.select_related("document").get(id=job_id)
-        except DatabaseError as exc:
-            if not is_schema_error(exc):
+            claimed = _fetch_one(CLAIM_SQL, params)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
                 raise
-            # Our claim holds (its lease is fresh), so no fence beyond "running" is needed.
-            mine = SummaryJob.objects.filter(id=job_id, status=JobStatus.RUNNING)
-            _give_back(mine, attempt_spent=False)
-            raise SchemaChanged(str(exc).strip()) from exc
-        return Claim(job.id, job.attempts, job.document.title, job.document.text)
+            # The task's first query, on a connection kept from an earlier task: the server
+            # may have ended it since (a restart). Reconnect once; a server still down raises
+            # again and the task retries with backoff.
+            connection.close()
+            claimed = _fetch_one(CLAIM_SQL, params)
+    except DatabaseError as exc:
+        if not is_schema_error(exc):
+            raise
+        # One statement: it failed whole, so the job is untouched (still queued).
+        raise SchemaChanged(str(exc).strip()) from exc
+    if claimed is not None:
+        attempt, title, text = claimed[:3]
+        return Claim(job_id, attempt, title, text)
     job = SummaryJob.objects.filter(id=job_id).only("status", "attempts").first()
     if job is None:
         logger.error("job %s does not exist; message dropped", job_id)
@@ -96,11 +156,24 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
     return None
 
 
+def _fetch_one(sql: str, params: dict[str, object] | list[object]) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
 def start_call(claim: Claim, provider: str, model: str) -> ProviderCall:
-    """Record the provider call before making it, so even a crash mid-call leaves a trace."""
-    return ProviderCall.objects.create(
+    """Record the provider call before making it, so even a crash mid-call leaves a trace.
+
+    The row is the model's own (its defaults, its ``get_db_prep_save``), inserted without
+    the ORM's machinery, which cost more Python than the rest of the job."""
+    call = ProviderCall(
         job_id=claim.job_id, attempt=claim.attempt, provider=provider, model=model[:MODEL_MAX]
     )
+    values = [f.get_db_prep_save(f.pre_save(call, True), connection) for f in _CALL_FIELDS]
+    (call.pk,) = _fetch_one(START_CALL_SQL, values)
+    call._state.adding = False
+    return call
 
 
 def end_call(call: ProviderCall, outcome: CallOutcome, error: str = "") -> None:
@@ -111,24 +184,36 @@ def end_call(call: ProviderCall, outcome: CallOutcome, error: str = "") -> None:
 
 
 def succeed(claim: Claim, call: ProviderCall, summary: Summary) -> bool:
-    """Store the summary and mark the call ``ok``, in one transaction.
+    """Store the summary and mark the call ``ok``, in one statement (so one transaction).
 
     So a call is recorded as ``ok`` exactly when its summary was stored (or its claim had
     been lost): a worker killed between the provider's answer and this write leaves the
     call "in flight" and the job unfinished, and the next attempt is a retry, not a
     duplicate. ``False`` if the claim was lost meanwhile (the summary is discarded).
     """
-    with transaction.atomic():
-        end_call(call, CallOutcome.OK)
-        return _finish(
-            claim,
-            status=JobStatus.SUCCEEDED,
-            # Whatever a model returns must fit the row: PostgreSQL refuses NUL in text.
-            summary=summary.text.replace("\x00", ""),
-            provider=call.provider,
-            model=summary.model[:MODEL_MAX],
-            error="",
+    finished = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH call AS ({END_CALL_SQL}), job AS ({FINISH_SQL}) SELECT count(*) FROM job",
+            {
+                "call": call.pk,
+                "call_finished": finished,
+                "ok": CallOutcome.OK.value,
+                "job": claim.job_id,
+                "attempt": claim.attempt,
+                "running": JobStatus.RUNNING.value,
+                "succeeded": JobStatus.SUCCEEDED.value,
+                # Whatever a model returns must fit the row: PostgreSQL refuses NUL in text.
+                "summary": summary.text.replace("\x00", ""),
+                "provider": call.provider,
+                "model": summary.model[:MODEL_MAX],
+            },
         )
+        (stored,) = cursor.fetchone()
+    call.finished, call.outcome, call.error = finished, CallOutcome.OK, ""
+    if not stored:
+        _lost(claim)
+    return bool(stored)
 
 
 def fail(claim: Claim, provider: str, error: str) -> bool:
@@ -176,9 +261,13 @@ def _give_back(mine: QuerySet[SummaryJob], *, attempt_spent: bool) -> bool:
 def _finish(claim: Claim, **values: object) -> bool:
     finished = claim._mine().update(finished=Now(), lease_expires=None, **values)
     if not finished:
-        logger.warning(
-            "job %s attempt %d lost its claim before finishing; result discarded",
-            claim.job_id,
-            claim.attempt,
-        )
+        _lost(claim)
     return bool(finished)
+
+
+def _lost(claim: Claim) -> None:
+    logger.warning(
+        "job %s attempt %d lost its claim before finishing; result discarded",
+        claim.job_id,
+        claim.attempt,
+    )

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from harness.fake_llm import FakeOpenAI
 from shared_resource.models import Document, SummaryJob
@@ -10,6 +11,18 @@ TEXT = (
     "Transient errors are retried with backoff. Permanent errors fail the job at once. "
     "Every provider call is recorded."
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def end_worker_sessions(django_db_setup, django_db_blocker):
+    """Test workers keep their connection across tasks, as deployed ones do (in a thread
+    here, out of reach): end those sessions before the test database is dropped."""
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from shared_resource.models import JobStatus, SummaryJob
@@ -83,11 +84,11 @@ def test_a_call_is_ok_exactly_when_its_summary_is_stored(make_job, monkeypatch):
     held = claim(job.id)
     call = jobs.start_call(held, "p", "m")
 
-    def crash(*args, **kwargs):
-        raise RuntimeError("killed between the provider's answer and the write")
-
-    monkeypatch.setattr(jobs, "_finish", crash)
-    with pytest.raises(RuntimeError):
+    # The job's half of the one statement fails: the call's half must not stay written.
+    monkeypatch.setattr(
+        jobs, "FINISH_SQL", jobs.FINISH_SQL.replace("RETURNING 1", "RETURNING 1 / 0")
+    )
+    with pytest.raises(DataError), transaction.atomic():
         jobs.succeed(held, call, Summary("s", "m"))
     call.refresh_from_db()
     assert call.outcome == "" and call.finished is None
