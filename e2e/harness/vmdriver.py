@@ -54,7 +54,7 @@ class Machine:
         for command in commands:
             status, out = self.execute(command, timeout=timeout or 900)
             if status != 0:
-                self.log(f"output: {out}")
+                self.log(f"output: {out}{self.host.last_stderr}")
                 raise TestFailed(f"command `{command}` failed (exit code {status})")
             output += out
         return output

@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -98,18 +99,43 @@ def worker_app(dir: Path) -> Path:
     )
 
 
+#: Where the venvs' base interpreter appears in the web and worker hosts, when it is not
+#: Debian's own /usr/bin/python3 (a pyenv build under /root, which ProtectHome hides).
+PYTHON_PREFIX = "/opt/vm-native/python"
+
+
+def base_python(service: str) -> Path:
+    """The prefix of the interpreter the venv was made with (pyvenv.cfg's home)."""
+    for line in (venv_dir(service) / "pyvenv.cfg").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home":
+            return Path(value.strip()).parent
+    raise HarnessError(f"{venv_dir(service)}/pyvenv.cfg names no home")
+
+
 def _app(target: Path, service: str, scripts: dict[str, str]) -> Path:
     (target / "bin").mkdir(parents=True, exist_ok=True)
+    (target / "libexec").mkdir(parents=True, exist_ok=True)
     module = f"duet_{service}.cli"
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    prefix = base_python(service)
+    if prefix == Path("/usr"):
+        interpreter = f"/usr/bin/{version}"
+    else:
+        # Its libpython is found through LD_LIBRARY_PATH (searched before RUNPATH).
+        interpreter = f"env LD_LIBRARY_PATH={PYTHON_PREFIX}/lib {PYTHON_PREFIX}/bin/{version}"
+    site = venv_dir(service) / "lib" / version / "site-packages"
     for name, function in scripts.items():
-        script = target / "bin" / name
-        # The container's Python 3.11 on the venv's site-packages: the venv's own
-        # interpreter may live under /root (pyenv), which ProtectHome hides.
-        site = venv_dir(service) / "lib" / "python3.11" / "site-packages"
-        script.write_text(
-            f"#!/usr/bin/python3.11\nimport site\nimport sys\n"
-            f"site.addsitedir({str(site)!r})\nsys.path.insert(0, {str(REPO / service)!r})\n"
+        program = target / "libexec" / f"{name}.py"
+        program.write_text(
+            f"import site\nimport sys\nsite.addsitedir({str(site)!r})\n"
+            f"sys.path.insert(0, {str(REPO / service)!r})\n"
             f"from {module} import {function}\nsys.exit({function}())\n"
+        )
+        script = target / "bin" / name
+        # $0 is the store path's bin/: libexec/ is beside it, in the same bind mount.
+        script.write_text(
+            f'#!/bin/sh\nexec {interpreter} "${{0%/bin/*}}/libexec/{program.name}" "$@"\n'
         )
         script.chmod(0o755)
     return target
@@ -149,6 +175,7 @@ class Host:
         self.leader: int | None = None
         self.binds: list[tuple[str, str]] = []
         self.log_file = self.dir / "console.log"
+        self.last_stderr = ""
 
     # -- files --------------------------------------------------------------------------------
 
@@ -223,12 +250,13 @@ class Host:
             "ExecStart=/sbin/ip link set host0 up\n"
             f"ExecStart=/sbin/ip addr add {node.ipv4}/24 dev host0\n"
             f"ExecStart=/sbin/ip -6 addr add {node.ipv6}/64 dev host0 nodad\n\n"
-            "[Install]\nWantedBy=network-online.target\n",
+            "[Install]\nWantedBy=network-online.target multi-user.target\n",
         )
-        self.symlink(
-            "/etc/systemd/system/network-online.target.wants/vm-native-network.service",
-            "../vm-native-network.service",
-        )
+        for target in ("network-online.target", "multi-user.target"):
+            self.symlink(
+                f"/etc/systemd/system/{target}.wants/vm-native-network.service",
+                "../vm-native-network.service",
+            )
 
     def _store(self) -> None:
         """Every store path the units, packages and testScript name (vmnodes.MAPPINGS)."""
@@ -248,6 +276,9 @@ class Host:
         if self.name in ("web", "worker"):
             for source in (venv_dir(self.name), REPO / self.name, REPO / "shared_resource"):
                 self.binds.append((str(source), str(source)))
+            prefix = base_python(self.name)
+            if prefix != Path("/usr"):
+                self.binds.append((str(prefix), PYTHON_PREFIX))
         for package in self.node.packages:
             entry = self.hosts.evaluation.store[package]
             if entry.kind == "shell":
@@ -421,6 +452,8 @@ class Host:
         except subprocess.TimeoutExpired as exc:
             out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
             return 124, out
+        # The NixOS driver returns stdout and shows stderr on the console; kept for logs.
+        self.last_stderr = result.stderr
         return result.returncode, result.stdout
 
     def stop(self) -> None:

@@ -212,6 +212,11 @@ def evaluate(repo: Path = REPO, state: Path = STATE) -> Evaluation:
             store[out] = entry
             runtime.update(entry.inputs)
             if entry.kind == "shell":
+                # Source paths its text names (e2e/scenario.py) are its input sources.
+                for source in drv.get("inputSrcs", []):
+                    base = source.split("-", 1)[1]
+                    if source in entry.text and base in SOURCES:
+                        store[source] = StorePath(source, "source", base, SOURCES[base].read_text())
                 # Its runtime inputs are its input derivations' outputs.
                 for sub, item in _drv_json(nix, list(drv["inputDrvs"])).items():
                     sub_out = item["outputs"]["out"]["path"]
