@@ -10,9 +10,11 @@ mounts and the overlays.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -94,9 +96,7 @@ def web_app(dir: Path) -> Path:
 
 
 def worker_app(dir: Path) -> Path:
-    return _app(
-        dir / "worker", "worker", {"duet-worker": "main", "duet-worker-health": "health"}
-    )
+    return _app(dir / "worker", "worker", {"duet-worker": "main", "duet-worker-health": "health"})
 
 
 #: Where the venvs' base interpreter appears in the web and worker hosts, when it is not
@@ -227,7 +227,18 @@ class Host:
         for group in node.groups:
             self.chroot("groupadd", "--system", "-f", group)
         for user, group in node.users.items():
-            self.chroot("useradd", "--system", "--no-create-home", "--gid", group, user)
+            # NixOS's system users live in /var/empty (libpq looks for client certificates
+            # in the home, which ProtectHome would make unreadable).
+            self.chroot(
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                "/var/empty",
+                "--gid",
+                group,
+                user,
+            )
         self._network()
         self._store()
         self._units()
@@ -321,7 +332,16 @@ class Host:
         password = self.hosts.evaluation.store[server["requirePassFile"]].text
         user = server["user"]
         self.chroot("groupadd", "--system", "-f", server["group"])
-        self.chroot("useradd", "--system", "--no-create-home", "--gid", server["group"], user)
+        self.chroot(
+            "useradd",
+            "--system",
+            "--no-create-home",
+            "--home-dir",
+            "/var/empty",
+            "--gid",
+            server["group"],
+            user,
+        )
         config = (
             f"port {server['port']}\nbind {server['bind']}\n"
             f"unixsocket {server['unixSocket']}\nunixsocketperm {server['unixSocketPerm']}\n"
@@ -446,9 +466,7 @@ class Host:
             command,
         ]
         try:
-            result = subprocess.run(
-                argv, capture_output=True, text=True, timeout=timeout, cwd="/"
-            )
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd="/")
         except subprocess.TimeoutExpired as exc:
             out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
             return 124, out
@@ -461,10 +479,9 @@ class Host:
             return
         if self.process.poll() is None:
             if self.leader is not None:
-                try:
-                    os.kill(self.leader, 37)  # SIGRTMIN+3: systemd's halt
-                except OSError:
-                    pass
+                # SIGRTMIN+3 asks systemd to halt.
+                with contextlib.suppress(OSError):
+                    os.kill(self.leader, signal.SIGRTMIN + 3)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -495,9 +512,7 @@ class Hosts:
 
     def __enter__(self) -> Hosts:
         try:
-            subprocess.run(
-                ["ip", "link", "add", self.bridge, "type", "bridge"], check=True
-            )
+            subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True)
             # No address on the bridge, IPv6 link-local included: nothing of the machine's.
             Path(f"/proc/sys/net/ipv6/conf/{self.bridge}/disable_ipv6").write_text("1")
             subprocess.run(["ip", "link", "set", self.bridge, "up"], check=True)
@@ -515,7 +530,7 @@ class Hosts:
         for host in self.hosts.values():
             try:
                 host.stop()
-            except Exception as error:  # noqa: BLE001 - tear everything down regardless
+            except Exception as error:
                 say(f"vm-native: stopping {host.name}: {error}")
         for mount in reversed(self.mounts):
             subprocess.run(["umount", "--lazy", str(mount)], capture_output=True)

@@ -218,7 +218,7 @@ def evaluate(repo: Path = REPO, state: Path = STATE) -> Evaluation:
                     if source in entry.text and base in SOURCES:
                         store[source] = StorePath(source, "source", base, SOURCES[base].read_text())
                 # Its runtime inputs are its input derivations' outputs.
-                for sub, item in _drv_json(nix, list(drv["inputDrvs"])).items():
+                for item in _drv_json(nix, list(drv["inputDrvs"])).values():
                     sub_out = item["outputs"]["out"]["path"]
                     if sub_out in entry.inputs:
                         store[sub_out] = _classify(sub_out, item)
@@ -316,9 +316,7 @@ def render(node: Node) -> Rendered:
         environment = dict(service.get("environment", {}))
         # serviceConfig: PATH from `path`, then stage2ServiceConfig's default path.
         path = [*service.get("path", []), *DEFAULT_PATH]
-        environment["PATH"] = ":".join(
-            [f"{p}/bin" for p in path] + [f"{p}/sbin" for p in path]
-        )
+        environment["PATH"] = ":".join([f"{p}/bin" for p in path] + [f"{p}/sbin" for p in path])
         for option, key in (("script", "ExecStart"), ("preStart", "ExecStartPre")):
             if service.get(option):
                 suffix = "start" if option == "script" else "pre-start"
@@ -345,10 +343,7 @@ def shell_application(entry: StorePath) -> str:
     """nixpkgs' writeShellApplication's script (its runtimeShell mapped to /bin/bash)."""
     path = ":".join(f"{p}/bin" for p in entry.inputs)
     export = f'export PATH="{path}:$PATH"\n\n' if path else ""
-    return (
-        "#!/bin/bash\nset -o errexit\nset -o nounset\nset -o pipefail\n\n"
-        f"{export}{entry.text}"
-    )
+    return f"#!/bin/bash\nset -o errexit\nset -o nounset\nset -o pipefail\n\n{export}{entry.text}"
 
 
 def store_paths_in(text: str) -> set[str]:

@@ -19,6 +19,8 @@ logger = logging.getLogger("duet_worker")
 
 #: Exit status for a misconfiguration or a schema mismatch (sysexits.h EX_CONFIG).
 EXIT_SCHEMA_MISMATCH = 78
+#: sysexits EX_UNAVAILABLE: not 78, so a restart policy that spares 78 retries it.
+EXIT_DATABASE_UNAVAILABLE = 69
 
 app = Celery("duet_worker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -68,7 +70,7 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     """
     import django
     from django.core import checks
-    from django.db import connections
+    from django.db import DatabaseError, connections
 
     from shared_resource.schema import SchemaMismatch, require_current_schema
 
@@ -83,6 +85,11 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     except SchemaMismatch as exc:
         logger.critical("refusing to start: %s", exc)
         raise SystemExit(EXIT_SCHEMA_MISMATCH) from None
+    except DatabaseError as exc:
+        # Celery logs and ignores an exception from a signal handler: the worker would then
+        # consume without its schema check. Exit instead; the service manager retries.
+        logger.critical("refusing to start: cannot reach the database to check its schema: %s", exc)
+        raise SystemExit(EXIT_DATABASE_UNAVAILABLE) from None
     finally:
         # Never hand an open connection to forked pool processes.
         connections.close_all()
