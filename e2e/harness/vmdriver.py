@@ -126,10 +126,15 @@ class Subtests:
         say(f"subtest passed ({time.monotonic() - started:.1f} s): {name}")
 
 
+#: The subtests of the last run_script, also when the script raised.
+LAST_SUBTESTS = Subtests()
+
+
 def run_script(hosts: Hosts, script: str) -> tuple[Subtests, dict[str, Machine]]:
     """Execute the testScript with a Machine per node, as the driver's globals give them."""
+    global LAST_SUBTESTS
     machines = {name: Machine(host) for name, host in hosts.hosts.items()}
-    subtests = Subtests()
+    subtests = LAST_SUBTESTS = Subtests()
 
     def start_all() -> None:
         for machine in machines.values():

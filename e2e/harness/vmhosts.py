@@ -162,6 +162,13 @@ def collect_static(dir: Path) -> Path:
     return target
 
 
+def _die_with_parent() -> None:
+    """PR_SET_PDEATHSIG: if the harness is killed outright, nspawn halts its container."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+
+
 class Host:
     """One container: its overlay, its files, its nspawn process."""
 
@@ -407,7 +414,11 @@ class Host:
         ]
         log = self.log_file.open("wb")
         self.process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
