@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from harness import vmnodes
+from harness import vmnodes, vmprobe
 from harness.vmdriver import Machine
 
 from .conftest import SUMMARY
@@ -171,3 +171,15 @@ def test_every_store_path_a_unit_names_is_mapped(evaluation, hosts):
     assert vmnodes.check_mapped(evaluation, hosts.rendered) == []
     kinds = {entry.kind for entry in evaluation.store.values()}
     assert {"app-web", "app-worker", "shell", "text", "stock", "source"} <= kinds
+
+
+def test_every_hardening_directive_takes_effect_in_the_containers(hosts):
+    """The probe of docs/vm-native.md: nested systemd drops none but the known ones."""
+    findings = vmprobe.probe(hosts.hosts["client"])
+    SUMMARY.setdefault("lines", []).extend(
+        f"vm-native: probe {f.directive} effective={f.effective} {f.journal[:120]!r}"
+        for f in findings
+    )
+    assert {f.directive for f in findings} == set(vmprobe.CHECKS)
+    dropped = {f.directive for f in findings if not f.effective}
+    assert dropped == vmprobe.DROPPED
