@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from harness import vmnodes, vmprobe
+from harness import vmfaults, vmnodes, vmprobe
 from harness.vmdriver import Machine
 
 from .conftest import SUMMARY
@@ -185,3 +185,16 @@ def test_every_hardening_directive_takes_effect_in_the_containers(hosts):
     assert {f.directive for f in findings} == set(vmprobe.CHECKS)
     dropped = {f.directive for f in findings if not f.effective}
     assert dropped == vmprobe.DROPPED
+
+
+def test_a_partition_loses_and_duplicates_nothing(script_run, hosts):
+    """./dev faults partition at a tenth of its size, on this boot of the hosts."""
+    _, _, error = script_run
+    if error is not None:
+        pytest.skip("the testScript failed; the partition needs its hosts up")
+    outcome = vmfaults.partition(0.1, hosts)
+    SUMMARY.setdefault("lines", []).append(outcome.line())
+    assert outcome.jobs > 0
+    assert outcome.lost == 0, outcome.line()
+    assert outcome.duplicated == 0, outcome.line()
+    assert outcome.problems == []
