@@ -494,10 +494,18 @@ class Host:
                 with contextlib.suppress(OSError):
                     os.kill(self.leader, signal.SIGRTMIN + 3)
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+                # Killing the container's PID 1 ends every process of its PID namespace;
+                # killing nspawn alone would leave them running.
+                if self.leader is not None:
+                    with contextlib.suppress(OSError):
+                        os.kill(self.leader, signal.SIGKILL)
+                try:
+                    self.process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout=30)
         self.process = None
 
 
