@@ -122,12 +122,10 @@ def test_a_broken_worker_unit_never_becomes_ready(worker_host, hosts, mutation, 
     started.append(name)
     machine = Machine(host)
     machine.succeed(f"systemctl start {name}.service")
-    # It exits (the launcher or the schema check cannot get through) and is retried.
+    # It exits (the launcher or the schema check cannot get through) and is restarted.
     machine.wait_until_succeeds(
         f'test "$(systemctl show -P NRestarts {name}.service)" -ge 1', timeout=300
     )
-    status = machine.succeed(f"systemctl show -P ExecMainStatus {name}.service").strip()
-    assert status not in ("0", "78"), f"{mutation}: exit status {status}"
     status, _ = machine.execute(f"journalctl -u {name}.service | grep -q ' ready.'")
     assert status != 0, f"{mutation}: the worker became ready"
 
