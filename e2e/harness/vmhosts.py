@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import vmnodes
-from .system import REPO, STATE, HarnessError, say
+from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
 from .venvs import venv_dir
 
 ROOTFS_PACKAGES = (
@@ -30,6 +30,12 @@ ROOTFS_PACKAGES = (
     "libpq5,procps,ca-certificates"
 )
 STATE_DIR = STATE / "vm-native"
+#: What the machine running the hosts needs (Debian packages, with a file each installs).
+HOST_PACKAGES = {
+    "systemd-container": "/usr/bin/systemd-nspawn",
+    "debootstrap": "/usr/sbin/debootstrap",
+    "iptables": "/usr/sbin/iptables",
+}
 PG = "/etc/postgresql/15/main"
 
 #: nixpkgs' firewall (nixos/modules/services/networking/firewall-iptables.nix), reduced to
@@ -62,11 +68,7 @@ def rootfs() -> Path:
     stamp = STATE_DIR / "rootfs.packages"
     if target.exists() and stamp.exists() and stamp.read_text() == ROOTFS_PACKAGES:
         return target
-    for tool in ("debootstrap", "systemd-nspawn", "iptables"):
-        if shutil.which(tool) is None:
-            raise HarnessError(
-                f"vm-native needs {tool}: apt-get install systemd-container debootstrap iptables"
-            )
+    ensure_apt_packages(HOST_PACKAGES)
     say("vm-native: building the Debian rootfs (debootstrap, a few minutes)")
     shutil.rmtree(target, ignore_errors=True)
     partial = STATE_DIR / "rootfs.partial"
