@@ -65,6 +65,10 @@ def test_systemd_analyze_verify_accepts_every_unit(script_run, evaluation, hosts
 
 
 def install(host, name: str, text: str) -> None:
+    """A copy of a unit under ``name``, with its own runtime directory: systemd removes a
+    unit's RuntimeDirectory when it stops, which would take the real worker's pgpass along."""
+    text = text.replace("RuntimeDirectory=duet-worker\n", f"RuntimeDirectory={name}\n")
+    text = text.replace("/run/duet-worker/", f"/run/{name}/")
     host.write(f"/etc/systemd/system/{name}.service", text)
     status, output = host.execute("systemctl daemon-reload")
     assert status == 0, output
