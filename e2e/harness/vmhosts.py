@@ -3,9 +3,9 @@
 One Debian 12 rootfs (debootstrap, cached under .state/vm-native/rootfs), a copy-on-write
 overlay per host, a bridge with no address of its own (the hosts' addresses exist only in
 the containers' network namespaces), and every store path the node's units name made to
-exist at that same path (vmnodes.MAPPINGS). ``Hosts`` is a context manager: leaving it,
-normally, on an error or on Ctrl-C, stops every container and removes the bridge, the
-mounts and the overlays.
+exist at that same path (docs/vm-native.md, "The mappings"). ``Hosts`` is a context
+manager: leaving it, normally, on an error or on Ctrl-C, stops every container and removes
+the bridge, the mounts and the overlays.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ class Host:
             )
 
     def _store(self) -> None:
-        """Every store path the units, packages and testScript name (vmnodes.MAPPINGS)."""
+        """Every store path the units, packages and testScript name (docs/vm-native.md)."""
         for path, entry in self.hosts.evaluation.store.items():
             if entry.kind == "stock":
                 self.symlink(path, "/usr")

@@ -14,7 +14,8 @@ only by switch-to-configuration), ``aliases``, ``upheldBy``/``requiredBy``, ``st
 ``reload``/``preStop``/``postStop`` scripts (no duet unit uses them: ``render`` refuses a unit
 that does), ``enableStrictShellChecks`` (off by default: scripts get ``set -e``).
 
-``MAPPINGS`` is the one place that says what each store path becomes inside a container.
+What each store path becomes inside a container is written in one place, the table
+"The mappings" of docs/vm-native.md; ``_classify`` and vmhosts.py implement it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,36 +31,6 @@ from . import nixcheck
 from .system import REPO, STATE, HarnessError
 
 STORE_PATH = re.compile(r"/nix/store/[a-z0-9]{32}-[^/\s\"':;,]+")
-
-#: Every store path a unit, a system package or the testScript names, by what its derivation
-#: (or source) is called, and what it becomes at the same path inside the container.
-MAPPINGS: dict[str, str] = {
-    "python3.*-duet-web-*": "web app: bin/duet-web, bin/duet-manage run the native web venv "
-    "(from web/poetry.lock) on the working tree's web/ (read-only bind mounts)",
-    "python3.*-duet-worker-*": "worker app: bin/duet-worker, bin/duet-worker-health run the "
-    "native worker venv (from worker/poetry.lock) on the working tree's worker/ (read-only)",
-    "duet-web-static-*": "the web's static files, collected with the web venv's collectstatic "
-    "(read-only bind mount)",
-    "writeShellApplication": "$out/bin/<name>: nixpkgs' preamble (#!/bin/bash, errexit, "
-    "nounset, pipefail, PATH of runtimeInputs) and the text",
-    "writeText": "$out: the text, mode 0444",
-    "source path": "the working tree's file of that name (roles.sql, scenario.py)",
-    "coreutils, findutils, gnugrep, gnused, bash, curl, systemd, python3": "a symlink to the "
-    "container's /usr (Debian 12's tools; systemd 252 instead of 257)",
-    "postgresql": "a symlink to /usr (Debian's PostgreSQL 15 client tools instead of 16/17)",
-    "services.postgresql": "Debian's postgresql@15-main: listen_addresses from enableTCPIP, "
-    "port, pg_hba.conf from authentication then NixOS's default lines, pg_ident.conf from "
-    "identMap; postgresql.service (Debian's meta unit) wants the cluster",
-    "services.redis.servers.<name>": "redis-<name>.service running Debian's redis-server 7.0 "
-    "as user redis-<name>: port, bind, unixsocket(perm), requirepass from requirePassFile",
-    "networking.firewall": "firewall.service: NixOS's nixos-fw chains for iptables and "
-    "ip6tables (loopback, established, allowedTCPPorts, ping, ICMPv6), then extraCommands, "
-    "then DROP",
-    "networking.primaryIPAddress / primaryIPv6Address / extraHosts": "host0's addresses "
-    "(192.168.1.<n>/24, 2001:db8:1::<n>/64) and /etc/hosts",
-    "users.users / users.groups": "useradd/groupadd --system in the container",
-    "environment.systemPackages": "a symlink per bin/ entry in /usr/local/bin",
-}
 
 #: Stock nixpkgs packages, by pname: the container's own.
 STOCK = {
@@ -179,7 +149,7 @@ def _classify(out: str, drv: dict) -> StorePath:
         return StorePath(out, "text", name, text)
     if attrs.get("pname", name) in STOCK or name.split("-")[0] in STOCK:
         return StorePath(out, "stock", name)
-    raise HarnessError(f"vm-native: no mapping for {out} ({name}); add one to vmnodes.MAPPINGS")
+    raise HarnessError(f"vm-native: no mapping for {out} ({name}); add one (docs/vm-native.md)")
 
 
 def evaluate(repo: Path = REPO, state: Path = STATE) -> Evaluation:
@@ -360,7 +330,3 @@ def check_mapped(evaluation: Evaluation, rendered: dict[str, Rendered]) -> list[
                 if path not in known and not path.startswith("/nix/store/vm-native-"):
                     missing.append(f"{node}: {unit} names {path}")
     return missing
-
-
-def run_quiet(argv: list[str]) -> str:
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
