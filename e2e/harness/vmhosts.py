@@ -430,9 +430,10 @@ class Host:
                 )
             self.leader = self._find_leader()
             if self.leader is not None:
-                # Any answer but "offline" means PID 1 is systemd and takes requests.
+                # Past "initializing", the boot transaction is queued: a unit it starts is
+                # active or has a job (wait_for_unit relies on that).
                 state = self.execute("systemctl is-system-running", timeout=30)[1].strip()
-                if state not in ("offline", ""):
+                if state not in ("offline", "initializing", ""):
                     return
             time.sleep(1)
         raise HarnessError(f"{self.name}: systemd did not come up")
