@@ -19,6 +19,7 @@ so that recovery paths run within seconds; the mechanisms are the production one
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -530,11 +531,26 @@ SCENARIOS: dict[str, Callable[[float], Outcome]] = {
 }
 
 
+def partition(scale: float) -> Outcome:
+    """Network partitions between separate hosts (vmfaults.py; root: booted containers)."""
+    from .vmfaults import partition as on_hosts
+
+    return on_hosts(scale)
+
+
+#: Scenarios on the vm-native hosts: root only; ./dev test runs them in the vm-native suite.
+HOST_SCENARIOS: dict[str, Callable[[float], Outcome]] = {"partition": partition}
+SCENARIOS.update(HOST_SCENARIOS)
+
+
 def run_faults(names: list[str] | None = None, scale: float = 1.0) -> list[Outcome]:
     outcomes = []
     for name in names or list(SCENARIOS):
         if name not in SCENARIOS:
             raise HarnessError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        if name in HOST_SCENARIOS and os.geteuid() != 0:
+            say(f"fault: {name} skipped: it needs root (systemd-nspawn containers)")
+            continue
         outcome = SCENARIOS[name](scale)
         say(outcome.line())
         for figure in outcome.figures:

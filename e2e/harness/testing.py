@@ -3,7 +3,8 @@
 1. lint (ruff), lock freshness (``poetry check --lock``) and the offline Nix checks (nixcheck.py);
 2. the shared_resource suite in the web env and again in the worker env;
 3. the web suite (web env) and the worker suite (worker env);
-4. the end-to-end suite, which starts its own stack of real processes.
+4. the end-to-end suite, which starts its own stack of real processes;
+5. vm-native: the VM test's script on booted containers (root only; skipped otherwise).
 
 Unit suites share one private PostgreSQL and Redis, started here on free ports. Each suite
 writes JUnit XML, from which the totals are printed.
@@ -41,7 +42,11 @@ SUITES = [
     Suite("web", "web", REPO / "web"),
     Suite("worker", "worker", REPO / "worker"),
     Suite("e2e", "web", REPO / "e2e"),
+    # The VM test's script on booted containers (vmhosts.py); root only.
+    Suite("vm-native", "web", REPO / "e2e", ("vm_native",)),
 ]
+#: Suites that start their own servers, not the shared unit-test ones.
+OWN_SERVERS = ("e2e", "vm-native")
 
 
 @dataclass
@@ -83,13 +88,16 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
     redis = Redis(TEST_STATE)
     totals = Totals()
     failed: list[str] = []
-    unit = [s for s in suites if s.name != "e2e"]
+    unit = [s for s in suites if s.name not in OWN_SERVERS]
     try:
         if unit:
             postgres.start()
             redis.start()
         for suite in suites:
-            if suite.name == "e2e":
+            if suite.name == "vm-native" and os.geteuid() != 0:
+                say("\n== vm-native ==\nvm-native: skipped: it needs root (systemd-nspawn, mounts)")
+                continue
+            if suite.name in OWN_SERVERS:
                 # It starts its own servers; the unit ones would only compete for the CPU
                 # with the fault scenarios' tight timings.
                 redis.stop()

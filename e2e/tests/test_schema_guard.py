@@ -164,3 +164,15 @@ def test_a_worker_refuses_an_unknown_provider(guard_stack):
     code, log = start_worker_expecting_refusal(guard_stack, "guard-provider", DUET_PROVIDER="gpt")
     assert code == EXIT_SCHEMA_MISMATCH, log
     assert "summaries.E002" in log
+
+
+def test_a_worker_without_its_database_exits_rather_than_skip_its_check(stack, tmp_path):
+    # A worker that cannot check the schema must not consume; and not 78: systemd retries.
+    url = tmp_path / "database-url"
+    url.write_text("postgres://duet_worker:wrong@127.0.0.1:1/duet")
+    code, log = start_worker_expecting_refusal(
+        stack, "guard-no-database", DATABASE_URL_FILE=str(url)
+    )
+    assert code == 69, log
+    assert "cannot reach the database to check its schema" in log
+    assert " ready." not in log

@@ -114,7 +114,12 @@ else
             flake.nixosModules.worker
             remoteServices
           ];
-          services.duet.worker.enable = true;
+          services.duet.worker = {
+            enable = true;
+            # A `%` the unit must keep literal (systemd would read `%2F` as a specifier); the
+            # extractive provider never calls it.
+            settings.OPENAI_BASE_URL = "http://llm.internal:8000/v1?tenant=team%2Fa";
+          };
         };
 
         client = {
@@ -169,6 +174,11 @@ else
                 "DUET_WORKER_HEARTBEAT_FILE=/run/duet-worker/heartbeat"
                 " ${flake.packages.${system}.worker}/bin/duet-worker-health"
             )
+            # The `%` of a setting reaches the process as written.
+            worker.succeed(
+                "tr '\\0' '\\n' </proc/$(systemctl show -P MainPID duet-worker.service)/environ"
+                " | grep -Fx 'OPENAI_BASE_URL=http://llm.internal:8000/v1?tenant=team%2Fa'"
+            )
 
         with subtest("Names resolve to both families"):
             # So the firewall, pg_hba and the binds must answer both (glibc tries IPv6 first).
@@ -220,13 +230,22 @@ else
             web.succeed("systemctl start duet-sweep.service")
 
         with subtest("Every duet unit runs hardened"):
+            # At most this exposure (systemd-analyze security's 0-10 scale) for every unit,
+            # and `systemd-analyze verify` accepts each one.
+            max_exposure = 3.0
             for machine, units in (
                 (db, ["duet-db-setup"]),
                 (web, ["duet-migrate", "duet-web", "duet-sweep", "duet-web-secret-key"]),
                 (worker, ["duet-worker"]),
             ):
                 for unit in units:
-                    machine.log(machine.succeed(f"systemd-analyze security {unit}.service"))
+                    machine.succeed(f"systemd-analyze verify {unit}.service")
+                    report = machine.succeed(f"systemd-analyze security --no-pager {unit}.service")
+                    machine.log(report)
+                    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", report)
+                    assert found, f"no exposure level for {unit}: {report}"
+                    exposure = float(found.group(1))
+                    assert exposure <= max_exposure, f"{unit}: exposure {exposure} > {max_exposure}"
       '';
     }
   )

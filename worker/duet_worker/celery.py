@@ -23,6 +23,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_worker.settings")
 logger = logging.getLogger("duet_worker")
 
 __all__ = ["EXIT_SCHEMA_MISMATCH", "Heartbeat", "app"]
+#: sysexits EX_UNAVAILABLE: not 78, so a restart policy that spares 78 retries it.
+EXIT_DATABASE_UNAVAILABLE = 69
 
 # Tasks remember each message's request id for Celery's own log lines (duet_worker/logs.py).
 app = Celery("duet_worker", task_cls="duet_worker.logs:IdTask")
@@ -77,7 +79,7 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     """
     import django
     from django.core import checks
-    from django.db import connections
+    from django.db import DatabaseError, connections
 
     from shared_resource.schema import SchemaMismatch, require_compatible_schema
 
@@ -92,6 +94,11 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     except SchemaMismatch as exc:
         logger.critical("refusing to start: %s", exc)
         raise SystemExit(EXIT_SCHEMA_MISMATCH) from None
+    except DatabaseError as exc:
+        # Celery logs and ignores an exception from a signal handler: the worker would then
+        # consume without its schema check. Exit instead; the service manager retries.
+        logger.critical("refusing to start: cannot reach the database to check its schema: %s", exc)
+        raise SystemExit(EXIT_DATABASE_UNAVAILABLE) from None
     finally:
         # Never hand an open connection to forked pool processes.
         connections.close_all()

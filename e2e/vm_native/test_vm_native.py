@@ -1,0 +1,202 @@
+"""The VM test's own script, the units' hardening and verification, and mutants, on one boot.
+
+The hosts boot once (conftest.py); the testScript of nix/checks/vm.nix runs first and
+unchanged; then each unit is scored and verified, and broken copies of the modules' units
+are started beside the real ones to show that the script's own checks turn red on them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness import vmfaults, vmnodes, vmprobe
+from harness.vmdriver import Machine
+
+from .conftest import SUMMARY
+
+#: The exposure level vm.nix asserts for every duet unit (systemd-analyze security, 0-10).
+MAX_EXPOSURE = 3.0
+EXPOSURE = re.compile(r"Overall exposure level for \S+: (\d+\.\d+)")
+
+
+def test_every_subtest_of_the_vm_test_passes(script_run, evaluation):
+    subtests, _, error = script_run
+    declared = re.findall(r'with subtest\("([^"]+)"\)', evaluation.script)
+    assert error is None, f"the testScript failed in {subtests.entered[-1:]}: {error}"
+    assert subtests.entered == declared
+    assert subtests.passed == declared
+
+
+def duet_units(evaluation, hosts):
+    for name in sorted(evaluation.nodes):
+        for unit in sorted(hosts.rendered[name].units):
+            yield hosts.hosts[name], unit
+
+
+def test_every_unit_scores_at_most_the_stated_exposure(script_run, evaluation, hosts):
+    exposures = {}
+    for host, unit in duet_units(evaluation, hosts):
+        if not unit.endswith(".service"):
+            continue
+        status, report = host.execute(f"systemd-analyze security --no-pager {unit}")
+        found = EXPOSURE.search(report)
+        assert status == 0 and found, f"{host.name}: {unit}: {report}{host.last_stderr}"
+        exposures[f"{host.name}/{unit}"] = float(found.group(1))
+    SUMMARY["exposure_max"] = max(exposures.values())
+    SUMMARY.setdefault("lines", []).extend(
+        f"vm-native: exposure {unit}={value}" for unit, value in sorted(exposures.items())
+    )
+    too_exposed = {unit: value for unit, value in exposures.items() if value > MAX_EXPOSURE}
+    assert not too_exposed, too_exposed
+
+
+def test_systemd_analyze_verify_accepts_every_unit(script_run, evaluation, hosts):
+    verified = 0
+    for host, unit in duet_units(evaluation, hosts):
+        status, output = host.execute(f"systemd-analyze verify {unit} 2>&1")
+        assert status == 0, f"{host.name}: {unit}: {output}"
+        verified += 1
+    SUMMARY["units"] = verified
+
+
+# --- mutants: a broken copy of a module's unit, started beside the real one ---------------
+
+
+def install(host, name: str, text: str) -> None:
+    """A copy of a unit under ``name``, with its own runtime directory: systemd removes a
+    unit's RuntimeDirectory when it stops, which would take the real worker's pgpass along."""
+    text = text.replace("RuntimeDirectory=duet-worker\n", f"RuntimeDirectory={name}\n")
+    text = text.replace("/run/duet-worker/", f"/run/{name}/")
+    host.write(f"/etc/systemd/system/{name}.service", text)
+    status, output = host.execute("systemctl daemon-reload")
+    assert status == 0, output
+
+
+def worker_unit(hosts) -> str:
+    return hosts.rendered["worker"].units["duet-worker.service"]
+
+
+@pytest.fixture
+def worker_host(script_run, hosts):
+    _, _, error = script_run
+    if error is not None:
+        pytest.skip("the testScript failed; mutants need its hosts as it leaves them")
+    host = hosts.hosts["worker"]
+    started: list[str] = []
+    yield host, started
+    for name in started:
+        host.execute(f"systemctl stop {name}.service; systemctl reset-failed {name}.service")
+
+
+def test_the_real_worker_unit_passes_the_script_checks_a_mutant_fails(worker_host, hosts):
+    """Control for the mutants below: an exact copy starts and becomes ready."""
+    host, started = worker_host
+    install(host, "duet-worker-copy", worker_unit(hosts))
+    started.append("duet-worker-copy")
+    machine = Machine(host)
+    machine.succeed("systemctl start duet-worker-copy.service")
+    machine.wait_until_succeeds(
+        "journalctl -u duet-worker-copy.service | grep -q ' ready.'", timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutation", "old", "new"),
+    [
+        (
+            "misspelt LoadCredential name",
+            "LoadCredential=database-password:",
+            "LoadCredential=database-passwd:",
+        ),
+        (
+            "hardening that stops the worker",
+            "RestrictAddressFamilies=AF_INET\nRestrictAddressFamilies=AF_INET6\n",
+            "",
+        ),
+    ],
+)
+def test_a_broken_worker_unit_never_becomes_ready(worker_host, hosts, mutation, old, new):
+    host, started = worker_host
+    text = worker_unit(hosts)
+    assert old in text, f"the module's unit no longer has {old!r}"
+    name = "duet-worker-mutant-" + re.sub(r"\W+", "-", mutation)
+    install(host, name, text.replace(old, new))
+    started.append(name)
+    machine = Machine(host)
+    machine.succeed(f"systemctl start {name}.service")
+    # It exits (the launcher or the schema check cannot get through) and is restarted.
+    machine.wait_until_succeeds(
+        f'test "$(systemctl show -P NRestarts {name}.service)" -ge 1', timeout=300
+    )
+    status, _ = machine.execute(f"journalctl -u {name}.service | grep -q ' ready.'")
+    assert status != 0, f"{mutation}: the worker became ready"
+
+
+def test_without_restart_prevent_exit_status_a_refusing_worker_loops(worker_host, hosts):
+    """The script's first check (exit 78, then failed, not restarting) is red on a mutant."""
+    host, started = worker_host
+    db = Machine(hosts.hosts["db"])
+    ahead = "INSERT INTO django_migrations (app, name, applied) VALUES ('common', '0999_vm', now())"
+    db.succeed(f'runuser -u postgres -- psql -d duet -c "{ahead}"')
+    try:
+        text = worker_unit(hosts)
+        assert "RestartPreventExitStatus=78\n" in text
+        machine = Machine(host)
+        for name, unit in (
+            ("duet-worker-copy78", text),
+            ("duet-worker-mutant-restarts", text.replace("RestartPreventExitStatus=78\n", "")),
+        ):
+            install(host, name, unit)
+            started.append(name)
+            machine.succeed(f"systemctl start {name}.service")
+        # The real unit: exit 78, failed, no restart (the testScript's own checks).
+        machine.wait_until_succeeds(
+            'test "$(systemctl show -P ExecMainStatus duet-worker-copy78.service)" = 78',
+            timeout=300,
+        )
+        machine.succeed("systemctl is-failed duet-worker-copy78.service")
+        # The mutant: restarted after its exit 78, so `systemctl is-failed` is red.
+        machine.wait_until_succeeds(
+            'test "$(systemctl show -P NRestarts duet-worker-mutant-restarts.service)" -ge 1',
+            timeout=300,
+        )
+        status, _ = machine.execute("systemctl is-failed duet-worker-mutant-restarts.service")
+        assert status != 0
+    finally:
+        db.succeed(
+            "runuser -u postgres -- psql -d duet -c "
+            "\"DELETE FROM django_migrations WHERE name = '0999_vm'\""
+        )
+
+
+def test_every_store_path_a_unit_names_is_mapped(evaluation, hosts):
+    assert vmnodes.check_mapped(evaluation, hosts.rendered) == []
+    kinds = {entry.kind for entry in evaluation.store.values()}
+    assert {"app-web", "app-worker", "shell", "text", "stock", "source"} <= kinds
+
+
+def test_every_hardening_directive_takes_effect_in_the_containers(hosts):
+    """The probe of docs/vm-native.md: nested systemd drops none but the known ones."""
+    findings = vmprobe.probe(hosts.hosts["client"])
+    SUMMARY.setdefault("lines", []).extend(
+        f"vm-native: probe {f.directive} effective={f.effective} {f.journal[:120]!r}"
+        for f in findings
+    )
+    assert {f.directive for f in findings} == set(vmprobe.CHECKS)
+    dropped = {f.directive for f in findings if not f.effective}
+    assert dropped == vmprobe.DROPPED
+
+
+def test_a_partition_loses_and_duplicates_nothing(script_run, hosts):
+    """./dev faults partition at a tenth of its size, on this boot of the hosts."""
+    _, _, error = script_run
+    if error is not None:
+        pytest.skip("the testScript failed; the partition needs its hosts up")
+    outcome = vmfaults.partition(0.1, hosts)
+    SUMMARY.setdefault("lines", []).append(outcome.line())
+    assert outcome.jobs > 0
+    assert outcome.lost == 0, outcome.line()
+    assert outcome.duplicated == 0, outcome.line()
+    assert outcome.problems == []
