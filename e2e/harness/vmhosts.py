@@ -104,6 +104,9 @@ def worker_app(dir: Path) -> Path:
 #: Where the venvs' base interpreter appears in the web and worker hosts, when it is not
 #: Debian's own /usr/bin/python3 (a pyenv build under /root, which ProtectHome hides).
 PYTHON_PREFIX = "/opt/vm-native/python"
+#: Where a service's venv, its sources and shared_resource appear inside its container: fixed
+#: paths, not the checkout's own, which may lie under /tmp, and PrivateTmp= hides /tmp.
+CONTAINER_APP = "/opt/vm-native/{}"
 
 
 def base_python(service: str) -> Path:
@@ -126,12 +129,16 @@ def _app(target: Path, service: str, scripts: dict[str, str]) -> Path:
     else:
         # Its libpython is found through LD_LIBRARY_PATH (searched before RUNPATH).
         interpreter = f"env LD_LIBRARY_PATH={PYTHON_PREFIX}/lib {PYTHON_PREFIX}/bin/{version}"
-    site = venv_dir(service) / "lib" / version / "site-packages"
+    root = CONTAINER_APP.format(service)
+    site = f"{root}/venv/lib/{version}/site-packages"
+    # shared_resource is installed editable (a .pth naming the checkout): put its bound copy
+    # on the path instead.
+    path = [f"{root}/src", CONTAINER_APP.format("shared_resource")]
     for name, function in scripts.items():
         program = target / "libexec" / f"{name}.py"
         program.write_text(
-            f"import site\nimport sys\nsite.addsitedir({str(site)!r})\n"
-            f"sys.path.insert(0, {str(REPO / service)!r})\n"
+            f"import site\nimport sys\nsite.addsitedir({site!r})\n"
+            f"sys.path[:0] = {path!r}\n"
             f"from {module} import {function}\nsys.exit({function}())\n"
         )
         script = target / "bin" / name
@@ -294,8 +301,12 @@ class Host:
             elif entry.kind == "static" and self.name == "web":
                 self.binds.append((str(self.hosts.static), path))
         if self.name in ("web", "worker"):
-            for source in (venv_dir(self.name), REPO / self.name, REPO / "shared_resource"):
-                self.binds.append((str(source), str(source)))
+            root = CONTAINER_APP.format(self.name)
+            self.binds += [
+                (str(venv_dir(self.name)), f"{root}/venv"),
+                (str(REPO / self.name), f"{root}/src"),
+                (str(REPO / "shared_resource"), CONTAINER_APP.format("shared_resource")),
+            ]
             prefix = base_python(self.name)
             if prefix != Path("/usr"):
                 self.binds.append((str(prefix), PYTHON_PREFIX))
