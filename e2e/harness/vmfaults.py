@@ -60,6 +60,16 @@ def _rules(machine: Machine, rules: list[str], action: str) -> None:
             machine.succeed(command)
 
 
+def _cut(machine: Machine, rules: list[str], outage: float, what: str) -> None:
+    """Drop what ``rules`` match for ``outage`` seconds, restored even on failure."""
+    say(f"partition: {what} is cut for {outage:.0f} s")
+    _rules(machine, rules, "insert")
+    try:
+        time.sleep(outage)
+    finally:
+        _rules(machine, rules, "delete")
+
+
 def _count(db: Machine, title: str) -> dict[str, int]:
     rows = db.succeed(
         'runuser -u postgres -- psql -d duet -Atc "'
@@ -132,18 +142,8 @@ def _partition(machines: dict[str, Machine], scale: float) -> Outcome:
     )
     started = time.monotonic()
     time.sleep(5)
-    say(f"partition: the worker's link is cut for {outage:.0f} s")
-    _rules(worker, CUT_WORKER, "insert")
-    try:
-        time.sleep(outage)
-    finally:
-        _rules(worker, CUT_WORKER, "delete")
-    say(f"partition: the web's link to the broker is cut for {outage:.0f} s")
-    _rules(web, CUT_BROKER, "insert")
-    try:
-        time.sleep(outage)
-    finally:
-        _rules(web, CUT_BROKER, "delete")
+    _cut(worker, CUT_WORKER, outage, "the worker's link")
+    _cut(web, CUT_BROKER, outage, "the web's link to the broker")
     say("partition: restored; waiting for the submitter and every job")
     client.wait_until_succeeds(f"test -s /tmp/{title}.json", timeout=600)
     accepted = json.loads(client.succeed(f"cat /tmp/{title}.json"))

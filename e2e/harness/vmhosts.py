@@ -212,6 +212,20 @@ class Host:
             target.unlink()
         target.symlink_to(to)
 
+    def system_user(self, user: str, group: str) -> None:
+        """A system user as NixOS makes one: home /var/empty (libpq looks for client
+        certificates in the home, which ProtectHome would make unreadable)."""
+        self.chroot(
+            "useradd",
+            "--system",
+            "--no-create-home",
+            "--home-dir",
+            "/var/empty",
+            "--gid",
+            group,
+            user,
+        )
+
     def chroot(self, *argv: str) -> None:
         subprocess.run(["chroot", str(self.merged), *argv], check=True, capture_output=True)
 
@@ -245,18 +259,7 @@ class Host:
         for group in node.groups:
             self.chroot("groupadd", "--system", "-f", group)
         for user, group in node.users.items():
-            # NixOS's system users live in /var/empty (libpq looks for client certificates
-            # in the home, which ProtectHome would make unreadable).
-            self.chroot(
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--home-dir",
-                "/var/empty",
-                "--gid",
-                group,
-                user,
-            )
+            self.system_user(user, group)
         self._network()
         self._store()
         self._units()
@@ -354,16 +357,7 @@ class Host:
         password = self.hosts.evaluation.store[server["requirePassFile"]].text
         user = server["user"]
         self.chroot("groupadd", "--system", "-f", server["group"])
-        self.chroot(
-            "useradd",
-            "--system",
-            "--no-create-home",
-            "--home-dir",
-            "/var/empty",
-            "--gid",
-            server["group"],
-            user,
-        )
+        self.system_user(user, server["group"])
         config = (
             f"port {server['port']}\nbind {server['bind']}\n"
             f"unixsocket {server['unixSocket']}\nunixsocketperm {server['unixSocketPerm']}\n"
