@@ -22,7 +22,7 @@
   #
   # Per-system files are functions of { flake, inputs, system, pkgs }, like blueprint's; a
   # check may return null to leave a system out (the VM test is x86_64-linux only). Helpers that
-  # are no output live in nix/lib/ and nix/modules/*.nix; nix/contract/ holds the offline
+  # are no output live in nix/lib/ and nix/modules/*.nix; tools/nix_offline/ holds the offline
   # stubs that ./dev test evaluates this flake against.
   outputs =
     { self, nixpkgs, ... }@inputs:

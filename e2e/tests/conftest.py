@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from harness.stack import Stack
-from harness.system import STATE, read_or_create_secret
+from dev.stack import Stack
+from dev.system import STATE, read_or_create_secret
 
 
 @pytest.fixture(scope="session")

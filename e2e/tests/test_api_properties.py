@@ -4,8 +4,8 @@ no answer that breaks the OpenAPI schema (status codes, content types, bodies, h
 import re
 import subprocess
 
-from harness.system import REPO
-from harness.venvs import venv_dir
+from dev.system import REPO
+from dev.venvs import venv_dir
 
 MIN_CASES = 1000
 

@@ -4,7 +4,7 @@ import ast
 
 import pytest
 
-from harness.system import REPO
+from dev.system import REPO
 
 FORBIDDEN = {
     "shared_resource": {

@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.nixcheck import image_facts
-from harness.servers import Postgres, Redis
-from harness.system import (
+from dev.servers import Postgres, Redis
+from dev.system import (
     REPO,
     STATE,
     Process,
@@ -34,7 +33,8 @@ from harness.system import (
     wait_for,
     write_secret,
 )
-from harness.venvs import python, venv_dir
+from dev.venvs import python, venv_dir
+from nix_offline.nixcheck import image_facts
 
 COMPOSE = REPO / "compose.yaml"
 #: Compose services built from duet's images, and the image outputs that make them.

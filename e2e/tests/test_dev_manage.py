@@ -2,8 +2,8 @@
 
 import subprocess
 
-from harness.stack import http_json
-from harness.system import REPO
+from dev.stack import http_json
+from dev.system import REPO
 
 
 def dev_manage(stack_dir, *args: str) -> subprocess.CompletedProcess[str]:

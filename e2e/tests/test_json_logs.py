@@ -4,7 +4,7 @@ on both sides carry the same request_id and job_id."""
 import json
 import uuid
 
-from harness.stack import http_json
+from dev.stack import http_json
 
 from .test_roundtrip import wait_status
 

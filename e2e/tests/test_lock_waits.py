@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from harness.faults import LOCK_WAIT_LOGGING, lock_waits_since
-from harness.servers import ROLES, Postgres
-from harness.system import STATE
+from dev.faults import LOCK_WAIT_LOGGING, lock_waits_since
+from dev.servers import ROLES, Postgres
+from dev.system import STATE
 
 
 @pytest.fixture

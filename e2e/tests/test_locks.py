@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
-from harness.system import REPO
-from harness.venvs import SERVICES, poetry, python
+from dev.system import REPO
+from dev.venvs import SERVICES, poetry, python
 
 
 def locked(service):

@@ -1,7 +1,7 @@
 """The offline Nix checks (harness/nixcheck.py): green on the tree, red on each mutation.
 
 Every mutation is made on a snapshot in a temporary folder, never on the working tree.
-Nothing here builds: Nix 2.8 parses and evaluates against the stubs in nix/contract.
+Nothing here builds: Nix 2.8 parses and evaluates against the stubs in tools/nix_offline.
 """
 
 import json
@@ -10,8 +10,8 @@ import shutil
 
 import pytest
 
-from harness import nixcheck
-from harness.system import REPO
+from dev.system import REPO
+from nix_offline import nixcheck
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nix") is None, reason="needs Debian's nix-bin (./dev installs it)"
@@ -278,7 +278,7 @@ def test_only_psycopg2_and_shared_resource_build_from_source(tree, tmp_path):
         ),
         # The stub test network without IPv6, as before nixpkgs pull request 319308.
         (
-            "nix/contract/nixpkgs/nixos/testing.nix",
+            "tools/nix_offline/nixpkgs/nixos/testing.nix",
             'networking.primaryIPv6Address = primary "ipv6";',
             "",
             "web: /etc/hosts has no IPv6 line for db",
@@ -291,7 +291,7 @@ def test_a_rule_for_one_address_family_turns_it_red(tree, file, old, new, messag
     assert message in text
 
 
-# --- `%` in unit files (nix/modules/units.nix, escapeSpecifiers) ------------------------------
+# --- `%` in unit files (nix/lib/units.nix, escapeSpecifiers) ------------------------------
 
 
 def test_a_percent_sign_is_escaped_in_units_but_not_for_systemd_run(tree, tmp_path):
@@ -327,7 +327,7 @@ def test_a_percent_sign_is_escaped_in_units_but_not_for_systemd_run(tree, tmp_pa
     [
         # No escaping at all: the URL-encoded CACHE_URL reaches Environment= first.
         (
-            "nix/modules/units.nix",
+            "nix/lib/units.nix",
             'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
             "toString value",
             "%3Aweb",
@@ -343,7 +343,7 @@ def test_a_percent_sign_is_escaped_in_units_but_not_for_systemd_run(tree, tmp_pa
 )
 def test_an_unescaped_percent_sign_in_a_unit_turns_it_red(tree, file, old, new, value):
     # The stub option tree refuses a bare `%` in a unit's environment or serviceConfig;
-    # nix/contract/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
+    # tools/nix_offline/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
     edit(tree / file, old, new)
     report, text = problems(tree, "parse", "evaluate")
     assert "would reach a unit file with a bare `%'" in text
@@ -509,7 +509,7 @@ def test_the_stub_lib_merges_definitions_in_the_real_order(tmp_path):
     # lib/modules.nix: mergeModules prefix (reverseList collected), so an imported module's
     # definitions come before the importing module's, and a later module's before an
     # earlier one's.
-    stub = merged(tmp_path, REPO / "nix/contract/nixpkgs/lib")
+    stub = merged(tmp_path, REPO / "tools/nix_offline/nixpkgs/lib")
     assert stub == {"x": "imported\nlater\nimporting", "y": ["imported", "later", "importing"]}
     sources = nixcheck.upstream_sources()
     if sources is not None:

@@ -4,9 +4,9 @@ import subprocess
 
 import pytest
 
-from harness.servers import ROLES
-from harness.system import REPO
-from harness.venvs import venv_dir
+from dev.servers import ROLES
+from dev.system import REPO
+from dev.venvs import venv_dir
 
 
 def psql_as(stack, role, sql):

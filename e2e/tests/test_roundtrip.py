@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.stack import http_json
+from dev.stack import http_json
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenario.py"
 

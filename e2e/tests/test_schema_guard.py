@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from harness.stack import Stack
-from harness.system import REPO, STATE, Process, wait_for
-from harness.venvs import venv_dir
+from dev.stack import Stack
+from dev.system import REPO, STATE, Process, wait_for
+from dev.venvs import venv_dir
 
 EXIT_SCHEMA_MISMATCH = 78
 NEWER = "0999_from_a_newer_release"

@@ -3,8 +3,8 @@
 import re
 import subprocess
 
-from harness.stack import http_json
-from harness.system import REPO
+from dev.stack import http_json
+from dev.system import REPO
 
 
 def secret_values(stack):

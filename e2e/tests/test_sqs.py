@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.stack import Stack
-from harness.system import STATE, Process, clean_env, free_port, port_open, wait_for
-from harness.venvs import venv_dir
+from dev.stack import Stack
+from dev.system import STATE, Process, clean_env, free_port, port_open, wait_for
+from dev.venvs import venv_dir
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenario.py"
 TRANSPORT = json.dumps({"region": "us-east-1", "is_secure": False, "wait_time_seconds": 1})

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from harness.stack import Stack, http_json
-from harness.system import STATE
+from dev.stack import Stack, http_json
+from dev.system import STATE
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.stack import http_json
+from dev.stack import http_json
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import os
 import subprocess
 import time
 
-from harness.system import REPO
-from harness.venvs import venv_dir
+from dev.system import REPO
+from dev.venvs import venv_dir
 
 
 def health(stack, path):

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from harness import vmdriver, vmhosts, vmnodes
+from dev import vmdriver, vmhosts, vmnodes
 
 SUMMARY: dict[str, object] = {}
 

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from harness import vmfaults, vmnodes, vmprobe
-from harness.vmdriver import Machine
+from dev import vmfaults, vmnodes, vmprobe
+from dev.vmdriver import Machine
 
 from .conftest import SUMMARY
 

@@ -29,7 +29,7 @@ pkgs.runCommand "duet-formatting"
   ''
     cd $src
     find . -name '*.nix' -exec nixfmt --check {} +
-    ruff check --no-cache shared_resource web worker e2e
-    ruff format --no-cache --check shared_resource web worker e2e
+    ruff check --no-cache .
+    ruff format --no-cache --check .
     touch $out
   ''

@@ -15,8 +15,6 @@ import ../lib/pytest-check.nix { inherit pkgs; } {
       (root + "/worker/duet_worker")
       (root + "/worker/summaries")
       (root + "/worker/tests")
-      # The loopback OpenAI-compatible server the tests start (pytest pythonpath ../e2e).
-      (root + "/e2e/harness/fake_llm.py")
     ];
   };
   directory = "worker";

@@ -10,7 +10,7 @@
 let
   cfg = config.services.duet;
   db = cfg.database;
-  units = import ./units.nix { inherit config lib pkgs; };
+  units = import ../lib/units.nix { inherit config lib pkgs; };
 
   # The role script the native harness and the VM test run too (docs/architecture.md, "Database roles").
   rolesSql = ../../shared_resource/shared_resource/sql/roles.sql;

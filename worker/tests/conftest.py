@@ -2,9 +2,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from harness.fake_llm import FakeOpenAI
 from shared_resource.models import Document, SummaryJob
 from summaries.providers import get_provider
+from tests.fake_llm import FakeOpenAI
 
 TEXT = (
     "The worker summarises documents. It reads them through the ORM. "

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from harness.fake_llm import Reply
 from summaries.providers import PermanentProviderError, TransientProviderError
 from summaries.providers.openai_compatible import OpenAICompatibleProvider
+from tests.fake_llm import Reply
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from duet_worker.celery import app
-from harness.fake_llm import Reply
 from shared_resource.contract import QUEUE, SUMMARISE_TASK, SummariseRequest
 from shared_resource.models import CallOutcome, JobStatus, ProviderCall, SummaryJob
 from summaries.providers.extractive import summarise_text
+from tests.fake_llm import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@
 let
   cfg = config.services.duet;
   webCfg = cfg.web;
-  units = import ../units.nix { inherit config lib pkgs; };
+  units = import ../../lib/units.nix { inherit config lib pkgs; };
   manageBin = lib.getExe' webCfg.package "duet-manage";
 
   generatesSecretKey = webCfg.secretKeyFile == null;

@@ -9,7 +9,7 @@
 let
   cfg = config.services.duet;
   workerCfg = cfg.worker;
-  units = import ../units.nix { inherit config lib pkgs; };
+  units = import ../../lib/units.nix { inherit config lib pkgs; };
 
   # The worker's own exit status for a database outside its release's schema window, at
   # start-up or when it steps aside (duet_worker/stepping_aside.py, sysexits EX_CONFIG).

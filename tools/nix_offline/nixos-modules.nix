@@ -2,8 +2,8 @@
 # PostgreSQL and Redis on the same host (peer authentication, the Redis socket), a given
 # secret key file, the openai provider with its key file. Each configuration is forced as
 # JSON, every unit and derivation in it included, and returned as that JSON (upstream mode
-# compares it with the stubs'). Used by e2e/harness/nixcheck.py:
-#   nix eval --impure --json <flake>#nixosModules --apply 'import nix/contract/nixos-modules.nix <contract dir>'
+# compares it with the stubs'). Used by tools/nix_offline/nixcheck.py:
+#   nix eval --impure --json <flake>#nixosModules --apply 'import tools/nix_offline/nixos-modules.nix <contract dir>'
 contract: modules:
 let
   lib = import (contract + "/nixpkgs/lib");

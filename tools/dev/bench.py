@@ -1,6 +1,6 @@
 """``./dev bench``: figures, not pass/fail. duet beside a floor, in one run on one machine.
 
-The floor (e2e/harness/floor.py) is the same job life in bare Celery + psycopg2: one
+The floor (tools/dev/floor.py) is the same job life in bare Celery + psycopg2: one
 persistent autocommit connection per process, the claim as one ``UPDATE … RETURNING``. It
 runs on the same PostgreSQL (TCP, SCRAM) and Redis, with the worker venv's Celery and
 psycopg2, the same PostgreSQL role as duet's worker and the same concurrency; the two
@@ -20,7 +20,7 @@ sides never run at once. Lines compared with the floor read
 duet-only lines keep ``bench: <name> <value> <unit>``: HTTP POST and GET p50/p95
 (sequential), POST throughput with 16 concurrent clients, RSS of web and worker, each venv's
 size. Everything lands in ``.state/bench.json``; ``.state/bench.png`` plots it (matplotlib,
-from the web lock's dev group: e2e/harness/plot.py).
+from the web lock's dev group: tools/dev/plot.py).
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ let
       ) (builtins.attrNames attrs);
     in
     unknown == [ ]
-    || throw "contract: ${what} got attribute `${builtins.head unknown}', which the pinned function does not read (allowed names: nix/contract/nixpkgs/pkgs)";
+    || throw "contract: ${what} got attribute `${builtins.head unknown}', which the pinned function does not read (allowed names: tools/nix_offline/nixpkgs/pkgs)";
 
   checkEnv =
     name: env:

@@ -113,7 +113,7 @@ def cmd_test(args: argparse.Namespace) -> None:
 
 def cmd_nix(args: argparse.Namespace) -> None:
     """The offline Nix checks alone (the lint phase of ./dev test runs the same)."""
-    from .nixcheck import run as nix_offline
+    from nix_offline.nixcheck import run as nix_offline
 
     prepare()
     venvs.ensure_venv("web")

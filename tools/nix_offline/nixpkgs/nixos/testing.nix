@@ -4,7 +4,7 @@
 # `nodes` and the test network of nixos/lib/testing/network.nix (below). The
 # result is a derivation whose drvPath forces every node's configuration and the rendered
 # testScript; `.config.testScriptString` and `.config.nodes` are there as in the real one, for
-# the offline lint and type check of the script (e2e/harness/nixcheck.py). Every option under
+# the offline lint and type check of the script (tools/nix_offline/nixcheck.py). Every option under
 # services.duet must have a type, a description and an example (buildbot-nix's
 # checks/lib.nix fails on a missing description; duet asks for all three).
 { lib, pkgs }:

@@ -71,9 +71,9 @@ class Totals:
 
 
 def lint() -> None:
-    """ruff, configured once in shared_resource/pyproject.toml: rules, then formatting."""
+    """ruff, configured once in ruff.toml: rules, then formatting."""
     ruff = str(python("web").parent / "ruff")
-    paths = ["shared_resource", "web", "worker", "e2e"]
+    paths = ["."]
     for argv in ([ruff, "check", "--no-cache", *paths], [ruff, "format", "--check", *paths]):
         if subprocess.run(argv, cwd=REPO).returncode:
             raise HarnessError(f"{' '.join(argv[1:3])} found problems")
@@ -161,7 +161,7 @@ def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()
             raise HarnessError("stale locks (run ./dev lock):\n" + "\n".join(stale))
         say("locks: web/poetry.lock and worker/poetry.lock match their pyproject.toml")
         # The flake, offline: parse, contract evaluation, VM testScript, lock (nixcheck.py).
-        from .nixcheck import run as nix_offline
+        from nix_offline.nixcheck import run as nix_offline
 
         nix_offline()
     totals = run_suites(selected, pytest_args)

@@ -15,7 +15,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .nixcheck import pythonize
+from nix_offline.nixcheck import pythonize
+
 from .system import say
 from .vmhosts import Host, Hosts
 

@@ -111,7 +111,7 @@ let
     || builtins.match ".*%.*" (builtins.replaceStrings [ "%%" ] [ "" ] value) == null
     || throw (
       "contract: `${value}' would reach a unit file with a bare `%', which systemd expands"
-      + " as a specifier; write `%%' (nix/contract/nixpkgs/nixos/options.nix)"
+      + " as a specifier; write `%%' (tools/nix_offline/nixpkgs/nixos/options.nix)"
     );
 
   # A string in a unit file.
@@ -143,7 +143,7 @@ let
           && builtins.all (
             key:
             builtins.elem key allowedKeys
-            || throw "contract: `${key}' is not a systemd directive duet is known to use (nix/contract/nixpkgs/nixos/options.nix)"
+            || throw "contract: `${key}' is not a systemd directive duet is known to use (tools/nix_offline/nixpkgs/nixos/options.nix)"
           ) (builtins.attrNames x)
           && builtins.all (value: builtins.all specifierFree (lib.toList value)) (
             builtins.attrValues x

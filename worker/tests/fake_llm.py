@@ -3,7 +3,7 @@
 Each request takes the next scripted reply (or the default); the server records what it
 received. It speaks plain HTTP, so it tests the real client stack whatever HTTP library the
 SDK uses. The worker's tests script it per request; the fault scenarios run it as a
-process (``python -m harness.fake_llm --port N --latency S``) in front of the workers.
+process (``python worker/tests/fake_llm.py --port N --latency S``) in front of the workers.
 Standard library only.
 """
 

@@ -1,7 +1,7 @@
 """The VM test's nodes, read offline from the flake and turned into files for the vm-native hosts.
 
 ``evaluate`` reads ``checks.x86_64-linux.vm`` with Debian's Nix 2.8 against the stubs in
-``nix/contract`` (as nixcheck.py does): per node, its ``systemd.services.duet-*`` and
+``tools/nix_offline`` (as nixcheck.py does): per node, its ``systemd.services.duet-*`` and
 ``systemd.timers.duet-*``, users, PostgreSQL, Redis and firewall option values, and every
 derivation a unit, a system package or the testScript names. ``render`` writes each unit the
 way nixpkgs' ``nixos/lib/systemd-lib.nix`` does (read at commit
@@ -27,7 +27,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import nixcheck
+from nix_offline import nixcheck
+
 from .system import REPO, STATE, HarnessError
 
 STORE_PATH = re.compile(r"/nix/store/[a-z0-9]{32}-[^/\s\"':;,]+")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shutil
 import signal
 import subprocess
@@ -34,7 +35,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fake_llm import STALL_MARKER
 from .releases import build_release, pythonpath
 from .stack import Stack, http_json
 from .system import (
@@ -48,6 +48,11 @@ from .system import (
     say,
     wait_for,
 )
+
+#: The loopback OpenAI-compatible server the workers call: the worker tests' own.
+FAKE_LLM = REPO / "worker" / "tests" / "fake_llm.py"
+#: Documents whose text carries it stall in the fake LLM for ``--stall`` seconds.
+STALL_MARKER: str = runpy.run_path(str(FAKE_LLM))["STALL_MARKER"]
 
 MAX_ATTEMPTS = 3
 
@@ -126,15 +131,14 @@ class Run:
             "fake-llm",
             [
                 sys.executable,
-                "-m",
-                "harness.fake_llm",
+                str(FAKE_LLM),
                 "--port",
                 str(self.llm_port),
                 "--latency",
                 str(latency),
             ],
             log=self.state / "logs" / "fake-llm.log",
-            env=clean_env({"PYTHONPATH": str(REPO / "e2e")}),
+            env=clean_env(),
         )
         self.stack = Stack(
             self.state,

@@ -4,7 +4,7 @@ Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never bui
 
 1. every ``.nix`` file parses (``nix-instantiate --parse``), and the flake's own files use no
    impure builtin (outputs are evaluated with ``--impure``, see ``overrides``);
-2. contract evaluation: with nixpkgs and poetry2nix replaced by the stubs in ``nix/contract``
+2. contract evaluation: with nixpkgs and poetry2nix replaced by the stubs in ``tools/nix_offline``
    (``--override-input``), every output the flake must have is evaluated for both systems
    down to its ``drvPath``; the NixOS modules are evaluated on their own against the stub
    option tree; ``nix flake check --no-build`` checks the outputs' schema. The stubs reject
@@ -12,7 +12,7 @@ Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never bui
    (override shapes, lock membership, paths, wheel names as the pinned poetry2nix parses
    them); each service's environment is compared with its lock (``ENV_LOCK_ALLOWED``);
 3. the VM test's ``testScript`` passes pyflakes and mypy as the NixOS test driver applies
-   them, against the typed driver stub in ``nix/contract/test-driver``; its nodes' firewall
+   them, against the typed driver stub in ``tools/nix_offline/test-driver``; its nodes' firewall
    rules, pg_hba lines and binds answer each peer on both of its addresses, as the
    dual-stack test network needs (dualstack.py);
 4. ``flake.lock`` holds the pinned revisions, its graph is complete and matches the inputs
@@ -53,8 +53,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import dualstack
-from .system import REPO, STATE, HarnessError
+from dev import dualstack
+from dev.system import REPO, STATE, HarnessError
 
 SYSTEMS = ("x86_64-linux", "aarch64-linux")
 
@@ -171,7 +171,7 @@ GRAPH = {
     "poetry2nix/treefmt-nix": {"nixpkgs": ["poetry2nix", "nixpkgs"]},
 }
 
-DRIVER_STUB = Path("nix/contract/test-driver")
+DRIVER_STUB = Path("tools/nix_offline/test-driver")
 VM_CHECK = "checks.x86_64-linux.vm"
 
 
@@ -186,7 +186,7 @@ class Report:
     outputs: list[str] = field(default_factory=list)
     evaluated: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    #: Each NixOS module's option values, per system, as JSON (nix/contract/nixos-modules.nix).
+    #: Each NixOS module's option values, per system, as JSON (tools/nix_offline/nixos-modules.nix).
     module_values: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Where the environments differ from their locks (check_env_lock).
     env_differences: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -296,7 +296,7 @@ def check_purity(tree: Path, report: Report) -> None:
     """The flake's own files (not the stubs) stay pure, though evaluated with --impure."""
     for path in sorted(tree.rglob("*.nix")):
         relative = path.relative_to(tree)
-        if relative.parts[:2] == ("nix", "contract"):
+        if relative.parts[:2] == ("tools", "nix_offline"):
             continue
         for number, text in enumerate(path.read_text().splitlines(), 1):
             code = text.split("#", 1)[0]
@@ -333,7 +333,7 @@ def flake_ref(tree: Path) -> str:
 class Inputs:
     """What the flake's nixpkgs and poetry2nix inputs are replaced with."""
 
-    #: A directory laid out as nix/contract: nixpkgs/ (a flake), nixos-modules.nix.
+    #: A directory laid out as tools/nix_offline: nixpkgs/ (a flake), nixos-modules.nix.
     contract: Path
     #: poetry2nix's flake: the stub, or the real source.
     poetry2nix: Path
@@ -342,7 +342,7 @@ class Inputs:
 
 
 def stub_inputs(tree: Path) -> Inputs:
-    contract = tree / "nix" / "contract"
+    contract = tree / "tools" / "nix_offline"
     return Inputs(contract=contract, poetry2nix=contract / "poetry2nix")
 
 
@@ -834,7 +834,7 @@ NIXPKGS_LIB = {
     "rev": "07aef7aa761e3dc12736495b6d67b424e4818839",
     "narHash": "sha256-ISEYWQ1CBE8TiqMFj6XwW8eMo4IosTQ8tB3TmU2+pJs=",
 }
-UPSTREAM_STANDINS = Path("nix/contract/upstream")
+UPSTREAM_STANDINS = Path("tools/nix_offline/upstream")
 SKIPPED = f"nix-upstream: skipped ({POETRY2NIX_SRC} and {NIXPKGS_LIB_SRC} unset)"
 STORE_HASH = re.compile(r"/nix/store/[0-9a-z]{32}-")
 
@@ -886,10 +886,10 @@ def verify_sources(nix: Nix, poetry2nix: Path, lib: Path) -> None:
 
 
 def upstream_inputs(tree: Path, scratch: Path, poetry2nix: Path, lib: Path) -> Inputs:
-    """nix/contract with the real lib/ in place of the stub one, the real poetry2nix, and
-    stand-ins for poetry2nix's own inputs (nix/contract/upstream)."""
+    """tools/nix_offline with the real lib/ in place of the stub one, the real poetry2nix, and
+    stand-ins for poetry2nix's own inputs (tools/nix_offline/upstream)."""
     contract = scratch / "contract"
-    shutil.copytree(tree / "nix" / "contract", contract)
+    shutil.copytree(tree / "tools" / "nix_offline", contract)
     shutil.rmtree(contract / "nixpkgs" / "lib")
     shutil.copytree(lib / "lib", contract / "nixpkgs" / "lib")
     for path in contract.rglob("*"):
@@ -1095,7 +1095,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.nixcheck", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m nix_offline.nixcheck", description=__doc__)
     parser.add_argument("--repo", type=Path, default=REPO, help="the tree to check")
     parser.add_argument("--tools", type=Path, help="directory with mypy and pyflakes")
     args = parser.parse_args(argv)
