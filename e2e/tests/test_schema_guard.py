@@ -14,7 +14,7 @@ from dev.stack import Stack
 from dev.system import REPO, STATE, Process, wait_for
 from dev.venvs import venv_dir
 
-EXIT_SCHEMA_MISMATCH = 78
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: the schema outside the window or a failed check
 NEWER = "0999_from_a_newer_release"
 
 
@@ -92,7 +92,7 @@ def ahead(guard_stack):
 
 def test_a_worker_refuses_a_database_that_is_behind(guard_stack, behind):
     code, log = start_worker_expecting_refusal(guard_stack, "guard-behind")
-    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert code == EXIT_CONFIG, log
     assert "refusing to start: database schema is behind" in log
     assert "not applied: common.0002_providercall" in log
 
@@ -100,7 +100,7 @@ def test_a_worker_refuses_a_database_that_is_behind(guard_stack, behind):
 def test_a_worker_refuses_a_database_ahead_by_an_unclassified_migration(guard_stack, ahead):
     ahead()
     code, log = start_worker_expecting_refusal(guard_stack, "guard-ahead")
-    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert code == EXIT_CONFIG, log
     assert f"unknown to this release: common.{NEWER} (breaking)" in log
 
 
@@ -120,7 +120,7 @@ def test_a_running_worker_steps_aside_when_a_breaking_migration_lands(guard_stac
     ahead("breaking")
     code = exit_code(worker, timeout=60)
     log = worker.log.read_text()
-    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert code == EXIT_CONFIG, log
     assert (
         f"stepping aside: database schema is ahead; unknown to this release: common.{NEWER}" in log
     )
@@ -144,7 +144,7 @@ def test_gunicorn_refuses_a_database_ahead_by_a_breaking_migration(guard_stack, 
         text=True,
         timeout=90,
     )
-    assert result.returncode == EXIT_SCHEMA_MISMATCH, result.stderr
+    assert result.returncode == EXIT_CONFIG, result.stderr
     assert "refusing to start: database schema is ahead" in result.stderr
 
 
@@ -155,14 +155,14 @@ def test_a_worker_refuses_timeouts_that_do_not_nest(guard_stack):
         DUET_PROVIDER_TIMEOUT="60",
         CELERY_TASK_SOFT_TIME_LIMIT="30",
     )
-    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert code == EXIT_CONFIG, log
     assert "summaries.E001" in log
     assert "DUET_PROVIDER_TIMEOUT=60.0 must be less than CELERY_TASK_SOFT_TIME_LIMIT=30" in log
 
 
 def test_a_worker_refuses_an_unknown_provider(guard_stack):
     code, log = start_worker_expecting_refusal(guard_stack, "guard-provider", DUET_PROVIDER="gpt")
-    assert code == EXIT_SCHEMA_MISMATCH, log
+    assert code == EXIT_CONFIG, log
     assert "summaries.E002" in log
 
 

@@ -1,10 +1,10 @@
-"""App configuration for the shared ``common`` app."""
+"""The package shared_resource is the Django app labelled ``common`` (tables ``common_*``)."""
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate, pre_migrate
 
 
-class CommonConfig(AppConfig):
+class SharedResourceConfig(AppConfig):
     name = "shared_resource"
     # The label, not the package name, prefixes table names (``common_document``) and
     # migration records, and the worker's database grants are written against it.

@@ -13,7 +13,7 @@ SECRET_KEY = "tests-only"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
-    "shared_resource.apps.CommonConfig",
+    "shared_resource",  # SharedResourceConfig: app label common, tables common_*
 ]
 DATABASES = {"default": environ.Env().db_url("DATABASE_URL")}
 USE_TZ = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -11,13 +12,16 @@ from django.utils import timezone
 
 from . import tokens
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 #: last_used is written at most this often per token, not on every request.
 LAST_USED_EVERY = timedelta(minutes=5)
 
 
 class ApiTokenManager(models.Manager["ApiToken"]):
     def mint(
-        self, user: models.Model, name: str = "", expires_in: timedelta | None = None
+        self, user: User, name: str = "", expires_in: timedelta | None = None
     ) -> tuple[ApiToken, str]:
         """Create a token for ``user``; the clear token is returned here and nowhere else."""
         token_id = tokens.new_id()

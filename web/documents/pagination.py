@@ -18,6 +18,8 @@ class CreatedCursorPagination(CursorPagination):
     # Clients may ask for smaller or larger pages, up to max_page_size.
     page_size_query_param = "page_size"
     max_page_size = 100
+    #: REST_FRAMEWORK["PAGE_SIZE"], which the settings always set.
+    page_size: int
 
     def get_page_size(self, request: Request) -> int:
         """The requested page size; out of range or not a number is a 400, as documented,
@@ -52,7 +54,8 @@ class CreatedCursorPagination(CursorPagination):
         cursor = super().decode_cursor(request)
         if cursor is not None and cursor.position is not None:
             try:
-                valid = parse_datetime(cursor.position) is not None
+                # The stubs type the position as an int; this pagination writes timestamps.
+                valid = parse_datetime(cursor.position) is not None  # type: ignore[arg-type]
             except ValueError:
                 valid = False
             if not valid:

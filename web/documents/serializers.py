@@ -15,7 +15,9 @@ class JobSerializer(serializers.ModelSerializer):
     """A summary job as its owner polls it: status, and the summary or the error."""
 
     url = serializers.HyperlinkedIdentityField(view_name="job-detail")
-    document = serializers.HyperlinkedRelatedField(view_name="document-detail", read_only=True)
+    document: "serializers.HyperlinkedRelatedField[Document]" = serializers.HyperlinkedRelatedField(
+        view_name="document-detail", read_only=True
+    )
 
     class Meta:
         model = SummaryJob

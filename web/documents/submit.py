@@ -9,6 +9,7 @@ own, and the SQL is written from the models' metadata, never by hand per column.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Field, Model
@@ -25,18 +26,19 @@ def _insert(model: type[Model], skip: set[str]) -> tuple[str, list[Field]]:
         for f in model._meta.concrete_fields
         if f.attname not in skip and not (f.primary_key and isinstance(f, AutoFieldMixin))
     ]
-    columns = ", ".join(quote(f.column) for f in fields)
+    # The stubs allow a column of None, which only a field without one (a relation) has.
+    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}", fields
 
 
 _DOC_INSERT, _DOC_FIELDS = _insert(Document, set())
 _JOB_INSERT, _JOB_FIELDS = _insert(SummaryJob, {"document_id", "lease_expires"})
-_DOC_PK = connection.ops.quote_name(Document._meta.pk.column)
-_JOB_LEASE = connection.ops.quote_name(SummaryJob._meta.get_field("lease_expires").column)
+_DOC_PK = connection.ops.quote_name(Document._meta.pk.column)  # type: ignore[arg-type]
+_JOB_LEASE = connection.ops.quote_name(SummaryJob._meta.get_field("lease_expires").column)  # type: ignore[arg-type]
 _JOB_DOCUMENT = connection.ops.quote_name(SummaryJob._meta.get_field("document").column)
 
 
-def _values(instance: Model, fields: list[Field]) -> list[object]:
+def _values(instance: Model, fields: list[Field]) -> list[Any]:
     """What Django's own INSERT would send for these fields."""
     return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
 

@@ -43,7 +43,7 @@ class SweepResult:
     """Jobs that could not be published (broker down); the next sweep tries again."""
 
 
-def sweep(now: datetime | None = None, limit: int = 1000) -> SweepResult:
+def sweep(now: datetime | Now | None = None, limit: int = 1000) -> SweepResult:
     """Act on up to ``limit`` jobs whose lease ran out before ``now`` (the database's clock,
     the one leases are written in, unless a test passes a time)."""
     now = now or Now()

@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through its settin
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
+    _View = APIView
+else:
+    _View = object
+
 logger = logging.getLogger(__name__)
 
 
@@ -59,14 +63,17 @@ def allow_all(throttles: list[BaseThrottle], request: Request, view: APIView | N
     """Whether each throttle lets the request through, counted in one round trip for all."""
     counted = [t for t in throttles if isinstance(t, FailOpen) and t.prepare(request, view)]
     try:
-        counts = hit([(t.key, t.window) for t in counted], counted[0].now) if counted else []
+        # prepare() kept only the throttles that found a key.
+        counts = hit([(t.key, t.window) for t in counted], counted[0].now) if counted else []  # type: ignore[misc]
     except Exception as exc:
         logger.warning("throttle cache unavailable (%s); not throttling", type(exc).__name__)
         counts = [(0, 0)] * len(counted)
     for throttle, (count, before) in zip(counted, counts, strict=True):
         throttle.decide(count, before)
+    # DRF's throttles take no view too (the token authentication's throttle runs before one).
     return [
-        t.allowed if isinstance(t, FailOpen) else t.allow_request(request, view) for t in throttles
+        t.allowed if isinstance(t, FailOpen) else t.allow_request(request, view)  # type: ignore[arg-type]
+        for t in throttles
     ]
 
 
@@ -75,11 +82,15 @@ class FailOpen(SimpleRateThrottle):
     unreachable."""
 
     allowed = True
+    #: Set by SimpleRateThrottle.__init__ from the rate.
+    num_requests: int
+    duration: int
 
     def prepare(self, request: Request, view: APIView | None) -> bool:
         """Find this request's key; False if this throttle does not count it."""
         self.allowed = True
-        self.key = self.get_cache_key(request, view) if self.rate is not None else None
+        # DRF's get_cache_key takes no view too (see allow_all).
+        self.key = self.get_cache_key(request, view) if self.rate is not None else None  # type: ignore[arg-type]
         self.window = max(1, int(self.duration)) if self.rate is not None else 1
         self.now = self.timer()
         return self.key is not None
@@ -96,7 +107,7 @@ class FailOpen(SimpleRateThrottle):
         return max(1.0, self.window - self.now % self.window)
 
 
-class CountedTogether:
+class CountedTogether(_View):
     """A view mixin: all of a request's throttles counted in one round trip to the cache."""
 
     def check_throttles(self, request: Request) -> None:

@@ -19,8 +19,8 @@ from shared_resource.schema import SchemaMismatch, require_compatible_schema
 
 logger = logging.getLogger("duet_web.schema")
 
-#: Exit status for a schema outside the window (sysexits.h EX_CONFIG), as the worker's.
-EXIT_SCHEMA_MISMATCH = 78
+#: sysexits.h EX_CONFIG, as the worker's: the schema outside the window or a failed system check.
+EXIT_CONFIG = 78
 
 _lock = threading.Lock()
 _verdict: tuple[float, bool] | None = None
@@ -34,7 +34,7 @@ def check_at_start() -> None:
         report = require_compatible_schema()
     except SchemaMismatch as exc:
         logger.critical("refusing to start: %s", exc)
-        raise SystemExit(EXIT_SCHEMA_MISMATCH) from None
+        raise SystemExit(EXIT_CONFIG) from None
     finally:
         connections.close_all()  # nothing shared with the forked gunicorn workers
     (logger.warning if report.unknown else logger.info)("schema check: %s", report)

@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Operability: Swagger UI and ReDoc's own files, collected with the other static files.
     "drf_spectacular_sidecar",
-    "shared_resource.apps.CommonConfig",
+    "shared_resource",  # SharedResourceConfig: app label common, tables common_*
     "documents",
     # Hashed API tokens: a web-only app, so the worker role (granted common_* only) never
     # reaches the table. Replaces rest_framework.authtoken (its table is carried over and

@@ -16,13 +16,13 @@ from typing import Any
 from celery import Celery, bootsteps, signals
 
 from . import stepping_aside
-from .stepping_aside import EXIT_SCHEMA_MISMATCH, SchemaWatch
+from .stepping_aside import EXIT_CONFIG, SchemaWatch
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_worker.settings")
 
 logger = logging.getLogger("duet_worker")
 
-__all__ = ["EXIT_SCHEMA_MISMATCH", "Heartbeat", "app"]
+__all__ = ["EXIT_CONFIG", "Heartbeat", "app"]
 #: sysexits EX_UNAVAILABLE: not 78, so a restart policy that spares 78 retries it.
 EXIT_DATABASE_UNAVAILABLE = 69
 
@@ -43,7 +43,7 @@ class Heartbeat(bootsteps.StartStopStep):
     the main loop is stuck; ``duet-worker-health`` (and the image's health check) reads it.
     """
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
     #: Seconds between touches; a file older than three intervals is unhealthy.
     interval = 5.0
 
@@ -63,7 +63,8 @@ class Heartbeat(bootsteps.StartStopStep):
             Path(self.path).unlink(missing_ok=True)
 
     def beat(self) -> None:
-        Path(self.path).touch()
+        # start() schedules beats only when the path is set.
+        Path(self.path).touch()  # type: ignore[arg-type]
 
 
 app.steps["worker"].add(Heartbeat)
@@ -88,12 +89,12 @@ def refuse_to_start_misconfigured(**kwargs: Any) -> None:
     for error in errors:
         logger.critical("refusing to start: %s", error)
     if errors:
-        raise SystemExit(EXIT_SCHEMA_MISMATCH)
+        raise SystemExit(EXIT_CONFIG)
     try:
         report = require_compatible_schema()
     except SchemaMismatch as exc:
         logger.critical("refusing to start: %s", exc)
-        raise SystemExit(EXIT_SCHEMA_MISMATCH) from None
+        raise SystemExit(EXIT_CONFIG) from None
     except DatabaseError as exc:
         # Celery logs and ignores an exception from a signal handler: the worker would then
         # consume without its schema check. Exit instead; the service manager retries.

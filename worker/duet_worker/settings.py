@@ -21,7 +21,7 @@ INSTALLED_APPS = [
     # The shared models point at auth's user model, so both must be installed.
     "django.contrib.contenttypes",
     "django.contrib.auth",
-    "shared_resource.apps.CommonConfig",
+    "shared_resource",  # SharedResourceConfig: app label common, tables common_*
     "summaries",
 ]
 

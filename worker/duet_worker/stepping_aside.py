@@ -21,8 +21,8 @@ from celery.worker import state
 
 logger = logging.getLogger("duet_worker")
 
-#: Exit status for a misconfiguration or a schema mismatch (sysexits.h EX_CONFIG).
-EXIT_SCHEMA_MISMATCH = 78
+#: sysexits.h EX_CONFIG: the schema outside the window or a failed system check.
+EXIT_CONFIG = 78
 #: Sent by a pool process to the main process: "step aside". SIGUSR1 is Celery's own.
 STEP_ASIDE_SIGNAL = signal.SIGUSR2
 
@@ -44,10 +44,11 @@ def _stop(reason: str) -> None:
         logger.critical(
             "stepping aside: %s; no new tasks, finishing the one in hand, then exit %d",
             reason,
-            EXIT_SCHEMA_MISMATCH,
+            EXIT_CONFIG,
         )
     # Celery's warm shutdown (what SIGTERM does), checked by the consumer's loop.
-    state.should_stop = EXIT_SCHEMA_MISMATCH
+    # Celery exits with this int; celery-types types the flag by its default (None).
+    state.should_stop = EXIT_CONFIG  # type: ignore[assignment]
 
 
 def _on_signal(signum: int, frame: Any) -> None:
@@ -64,7 +65,7 @@ def install(pid: int) -> None:
 class SchemaWatch(bootsteps.StartStopStep):
     """Runs the schema guard every ``DUET_SCHEMA_CHECK_INTERVAL`` seconds (default 30)."""
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         from django.conf import settings

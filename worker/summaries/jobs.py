@@ -17,10 +17,11 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -35,12 +36,16 @@ logger = logging.getLogger(__name__)
 MODEL_MAX = SummaryJob._meta.get_field("model").max_length
 
 
-def _columns(model: type) -> dict[str, str]:
+def _columns(model: type[Model]) -> dict[str, str]:
     """Quoted column names by field name (``document`` → ``"document_id"``)."""
-    return {f.name: connection.ops.quote_name(f.column) for f in model._meta.concrete_fields}
+    # The stubs allow a column of None, which only a field without one (a relation) has.
+    return {
+        f.name: connection.ops.quote_name(f.column)  # type: ignore[arg-type]
+        for f in model._meta.concrete_fields
+    }
 
 
-def _table(model: type) -> str:
+def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -156,7 +161,7 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
     return None
 
 
-def _fetch_one(sql: str, params: dict[str, object] | list[object]) -> tuple | None:
+def _fetch_one(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
@@ -171,7 +176,8 @@ def start_call(claim: Claim, provider: str, model: str) -> ProviderCall:
         job_id=claim.job_id, attempt=claim.attempt, provider=provider, model=model[:MODEL_MAX]
     )
     values = [f.get_db_prep_save(f.pre_save(call, True), connection) for f in _CALL_FIELDS]
-    (call.pk,) = _fetch_one(START_CALL_SQL, values)
+    # INSERT … RETURNING always returns its row.
+    (call.pk,) = _fetch_one(START_CALL_SQL, values)  # type: ignore[misc]
     call._state.adding = False
     return call
 

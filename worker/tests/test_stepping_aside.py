@@ -4,7 +4,7 @@ import pytest
 from celery.worker import state
 from django.db import connection
 
-from duet_worker.stepping_aside import EXIT_SCHEMA_MISMATCH, SchemaWatch
+from duet_worker.stepping_aside import EXIT_CONFIG, SchemaWatch
 from shared_resource.compatibility import breaking, compatible, record_classes
 from shared_resource.models import JobStatus, ProviderCall, SummaryJob
 from summaries import jobs
@@ -72,7 +72,7 @@ def test_the_task_requeues_its_message_and_steps_aside(make_job, drop_a_column, 
     result = summarise.apply(args=[str(job.id)])
     assert result.state == "REJECTED"
     assert result.result.requeue
-    assert state.should_stop == EXIT_SCHEMA_MISMATCH
+    assert state.should_stop == EXIT_CONFIG
     assert status_and_attempts(job.id) == (JobStatus.QUEUED, 0)
     assert not ProviderCall.objects.filter(job_id=job.id).exists()
     assert "stepping aside" in caplog.text
@@ -98,5 +98,5 @@ def test_the_timer_check_runs_on_ahead_of_a_compatible_migration(applied_by_a_ne
 def test_the_timer_check_steps_aside_ahead_of_a_breaking_migration(applied_by_a_newer_release):
     applied_by_a_newer_release(breaking("drops a column"))
     SchemaWatch(None).check()
-    assert state.should_stop == EXIT_SCHEMA_MISMATCH
+    assert state.should_stop == EXIT_CONFIG
     assert SummaryJob.objects.count() == 0

@@ -31,7 +31,8 @@ class Command(BaseCommand):
     ) -> None:
         User = get_user_model()
         try:
-            User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+            # The username is a concrete field, never a relation (which has no validators).
+            User._meta.get_field(User.USERNAME_FIELD).run_validators(username)  # type: ignore[union-attr]
         except ValidationError as exc:
             raise CommandError(f"invalid username {username!r}: {' '.join(exc.messages)}") from None
         if not username:

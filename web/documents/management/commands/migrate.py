@@ -20,11 +20,12 @@ class Command(MigrateCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
         if connection.vendor != "postgresql":
-            return super().handle(*args, **options)
+            super().handle(*args, **options)
+            return
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
         try:
-            return super().handle(*args, **options)
+            super().handle(*args, **options)
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
