@@ -71,13 +71,39 @@ class Totals:
 
 
 def lint() -> None:
-    """ruff, configured once in ruff.toml: rules, then formatting."""
+    """ruff, configured once in ruff.toml: rules, then formatting; then mypy."""
     ruff = str(python("web").parent / "ruff")
     paths = ["."]
     for argv in ([ruff, "check", "--no-cache", *paths], [ruff, "format", "--check", *paths]):
         if subprocess.run(argv, cwd=REPO).returncode:
             raise HarnessError(f"{' '.join(argv[1:3])} found problems")
     say("lint: ruff check and ruff format clean")
+    type_check()
+
+
+#: mypy (configured once in mypy.ini) per locked environment: the settings module that
+#: django-stubs loads, and the packages checked. .pre-commit-config.yaml runs the same.
+MYPY_RUNS = {
+    "web": ("duet_web.settings", ("web/duet_web", "web/documents", "web/api_tokens")),
+    "worker": ("duet_worker.settings", ("worker/duet_worker", "worker/summaries")),
+}
+
+
+def type_check() -> None:
+    """mypy over shared_resource and each service, in each service's locked venv."""
+    checked = []
+    for env, (settings, packages) in MYPY_RUNS.items():
+        argv = [str(python(env).parent / "mypy"), "--config-file", "mypy.ini"]
+        argv += ["--cache-dir", str(STATE / "mypy" / env), "shared_resource/shared_resource"]
+        variables = {"DJANGO_SETTINGS_MODULE": settings, "DUET_ENV": "development"}
+        result = subprocess.run(
+            [*argv, *packages], cwd=REPO, env=clean_env(variables), capture_output=True, text=True
+        )
+        if result.returncode:
+            print(result.stdout + result.stderr, end="")
+            raise HarnessError(f"mypy found problems in the {env} env")
+        checked.append(f"{env} env: {result.stdout.split(' in ')[-1].split()[0]} files")
+    say(f"lint: mypy clean ({', '.join(checked)})")
 
 
 def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> Totals:
