@@ -26,7 +26,7 @@ def _insert(model: type[Model], skip: set[str]) -> tuple[str, list[Field]]:
         for f in model._meta.concrete_fields
         if f.attname not in skip and not (f.primary_key and isinstance(f, AutoFieldMixin))
     ]
-    # The stubs allow a column of None, which only a field without one (a relation) has.
+    # django-stubs types Field.column as optional; a concrete field always has one.
     columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}", fields
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through its settin
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
+    # CountedTogether mixes into APIView subclasses: a base for the type checker only.
     _View = APIView
 else:
     _View = object

@@ -38,7 +38,7 @@ MODEL_MAX = SummaryJob._meta.get_field("model").max_length
 
 def _columns(model: type[Model]) -> dict[str, str]:
     """Quoted column names by field name (``document`` → ``"document_id"``)."""
-    # The stubs allow a column of None, which only a field without one (a relation) has.
+    # django-stubs types Field.column as optional; a concrete field always has one.
     return {
         f.name: connection.ops.quote_name(f.column)  # type: ignore[arg-type]
         for f in model._meta.concrete_fields
