@@ -33,6 +33,7 @@ def _insert(model: type[Model], skip: set[str]) -> tuple[str, list[Field]]:
 
 _DOC_INSERT, _DOC_FIELDS = _insert(Document, set())
 _JOB_INSERT, _JOB_FIELDS = _insert(SummaryJob, {"document_id", "lease_expires"})
+# Concrete fields, each with a column (see _insert).
 _DOC_PK = connection.ops.quote_name(Document._meta.pk.column)  # type: ignore[arg-type]
 _JOB_LEASE = connection.ops.quote_name(SummaryJob._meta.get_field("lease_expires").column)  # type: ignore[arg-type]
 _JOB_DOCUMENT = connection.ops.quote_name(SummaryJob._meta.get_field("document").column)
