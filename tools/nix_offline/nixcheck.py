@@ -1048,7 +1048,7 @@ def check(
     if shutil.which("nix") is None or shutil.which("nix-instantiate") is None:
         raise HarnessError("nix-offline needs Debian's nix-bin (nix 2.8): apt-get install nix-bin")
     if tools is None:
-        from .venvs import python
+        from dev.venvs import python
 
         tools = python("web").parent
     tools = tools.absolute()
