@@ -49,7 +49,8 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,101 +76,6 @@ REQUIRED = {
 }
 #: Checks that exist on one system only.
 SYSTEM_ONLY = {"vm": "x86_64-linux"}
-
-#: flake.lock, as the README pins it: the two direct inputs, and every node poetry2nix's own
-#: inputs need, with the values of poetry2nix's flake.lock at ce2369db.
-GITHUB = "github"
-PINS = {
-    "nixpkgs": {
-        "locked": {
-            "lastModified": 1767313136,
-            "narHash": "sha256-16KkgfdYqjaeRGBaYsNrhPRRENs0qzkQVUooNHtoy2w=",
-            "owner": "NixOS",
-            "repo": "nixpkgs",
-            "rev": "ac62194c3917d5f474c1a844b6fd6da2db95077d",
-            "type": GITHUB,
-        },
-        "original": {"owner": "NixOS", "ref": "nixos-25.05", "repo": "nixpkgs", "type": GITHUB},
-    },
-    "poetry2nix": {
-        "locked": {
-            "lastModified": 1743690424,
-            "narHash": "sha256-cX98bUuKuihOaRp8dNV1Mq7u6/CQZWTPth2IJPATBXc=",
-            "owner": "nix-community",
-            "repo": "poetry2nix",
-            "rev": "ce2369db77f45688172384bbeb962bc6c2ea6f94",
-            "type": GITHUB,
-        },
-        "original": {"owner": "nix-community", "repo": "poetry2nix", "type": GITHUB},
-    },
-    "poetry2nix/flake-utils": {
-        "locked": {
-            "lastModified": 1726560853,
-            "narHash": "sha256-X6rJYSESBVr3hBoH0WbKE5KvhPU5bloyZ2L4K60/fPQ=",
-            "owner": "numtide",
-            "repo": "flake-utils",
-            "rev": "c1dfcf08411b08f6b8615f7d8971a2bfa81d5e8a",
-            "type": GITHUB,
-        },
-        "original": {"owner": "numtide", "repo": "flake-utils", "type": GITHUB},
-    },
-    "poetry2nix/nix-github-actions": {
-        "locked": {
-            "lastModified": 1729742964,
-            "narHash": "sha256-B4mzTcQ0FZHdpeWcpDYPERtyjJd/NIuaQ9+BV1h+MpA=",
-            "owner": "nix-community",
-            "repo": "nix-github-actions",
-            "rev": "e04df33f62cdcf93d73e9a04142464753a16db67",
-            "type": GITHUB,
-        },
-        "original": {"owner": "nix-community", "repo": "nix-github-actions", "type": GITHUB},
-    },
-    "poetry2nix/treefmt-nix": {
-        "locked": {
-            "lastModified": 1730120726,
-            "narHash": "sha256-LqHYIxMrl/1p3/kvm2ir925tZ8DkI0KA10djk8wecSk=",
-            "owner": "numtide",
-            "repo": "treefmt-nix",
-            "rev": "9ef337e492a5555d8e17a51c911ff1f02635be15",
-            "type": GITHUB,
-        },
-        "original": {"owner": "numtide", "repo": "treefmt-nix", "type": GITHUB},
-    },
-}
-_SYSTEMS_PIN = {
-    "locked": {
-        "lastModified": 1681028828,
-        "narHash": "sha256-Vy1rq5AaRuLzOxct8nz4T6wlgyUR7zLU309k9mBC768=",
-        "owner": "nix-systems",
-        "repo": "default",
-        "rev": "da67096a3b9bf56a91d16901293e51ba5b49a27e",
-        "type": GITHUB,
-    },
-    "original": {"owner": "nix-systems", "repo": "default", "type": GITHUB},
-}
-PINS["poetry2nix/systems"] = _SYSTEMS_PIN
-PINS["poetry2nix/flake-utils/systems"] = _SYSTEMS_PIN
-
-#: Each input's own inputs, by input path: a node, or the follows Nix writes (a list,
-#: absolute from the root flake). The follows of poetry2nix's own inputs stay relative to
-#: poetry2nix, ["poetry2nix", "nixpkgs"]; Nix 2.8 accepts ["nixpkgs"] there too, which
-#: would silently mean something else, so this check is the only one that catches it.
-GRAPH = {
-    "": {"nixpkgs": "nixpkgs", "poetry2nix": "poetry2nix"},
-    "nixpkgs": {},
-    "poetry2nix": {
-        "flake-utils": "poetry2nix/flake-utils",
-        "nix-github-actions": "poetry2nix/nix-github-actions",
-        "nixpkgs": ["nixpkgs"],
-        "systems": "poetry2nix/systems",
-        "treefmt-nix": "poetry2nix/treefmt-nix",
-    },
-    "poetry2nix/flake-utils": {"systems": "poetry2nix/flake-utils/systems"},
-    "poetry2nix/flake-utils/systems": {},
-    "poetry2nix/nix-github-actions": {"nixpkgs": ["poetry2nix", "nixpkgs"]},
-    "poetry2nix/systems": {},
-    "poetry2nix/treefmt-nix": {"nixpkgs": ["poetry2nix", "nixpkgs"]},
-}
 
 DRIVER_STUB = Path("tools/nix_offline/test-driver")
 VM_CHECK = "checks.x86_64-linux.vm"
@@ -275,6 +181,22 @@ def source_files(repo: Path) -> list[str]:
         for path in repo.rglob("*")
         if path.is_file() and not skip & set(path.relative_to(repo).parts)
     ]
+
+
+@contextmanager
+def workspace(prefix: str, repo: Path = REPO, state: Path = STATE) -> Iterator[tuple[Nix, Path]]:
+    """A fresh private store (nothing evaluated before can mask a failure now) and a
+    snapshot of ``repo``, in a scratch folder under ``state``."""
+    (state / "nix").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=state / "nix") as scratch:
+        work = Path(scratch)
+        try:
+            yield Nix(work / "store"), snapshot(repo, work / "duet")
+        finally:
+            # Nix leaves the store's folders read-only.
+            for path in work.rglob("*"):
+                if path.is_dir() and not path.is_symlink():
+                    path.chmod(0o755)
 
 
 def snapshot(repo: Path, target: Path) -> Path:
@@ -630,95 +552,103 @@ def declared_inputs(nix: Nix, tree: Path, report: Report) -> dict[str, object]:
     return json.loads(result.stdout)
 
 
-def original_of(url: str) -> dict[str, str]:
-    """A ``github:owner/repo[/ref]`` URL as flake.lock's ``original``."""
-    if not url.startswith("github:"):
-        return {"url": url}
-    parts = url.removeprefix("github:").split("/")
-    original = {"owner": parts[0], "repo": parts[1], "type": GITHUB}
-    if len(parts) > 2:
-        original["ref"] = "/".join(parts[2:])
-    return original
+#: A github input pinned to a commit, as flake.nix states every pin.
+PINNED_URL = re.compile(r"github:(?P<owner>[^/]+)/(?P<repo>[^/]+)/(?P<rev>[0-9a-f]{40})")
 
 
 def lock_problems(lock: dict, declared: dict) -> list[str]:
+    """flake.lock against flake.nix, where the pins are stated: the root's inputs are the
+    declared ones, each locked at the commit its URL names, with the declared follows;
+    every reference resolves, and every node is reached."""
     problems: list[str] = []
     if lock.get("version") != 7:
         problems.append(f"flake.lock: version {lock.get('version')}, expected 7")
     nodes: dict = lock.get("nodes", {})
-    root_key = lock.get("root")
-    if root_key not in nodes:
+    if lock.get("root") not in nodes:
         return [*problems, "flake.lock: no root node"]
-
-    # The inputs flake.nix declares are the root's, with their follows.
-    if declared:
-        if sorted(declared) != sorted(nodes[root_key].get("inputs", {})):
+    root = nodes[lock["root"]].get("inputs", {})
+    if declared and sorted(declared) != sorted(root):
+        problems.append(
+            f"flake.lock: root inputs {sorted(root)} differ from flake.nix's {sorted(declared)}"
+        )
+    for name, spec in declared.items():
+        node = nodes.get(root.get(name), {})
+        pin = PINNED_URL.fullmatch(spec.get("url", ""))
+        if pin is None:
+            problems.append(f"flake.nix: {name}.url = {spec.get('url')!r} names no commit to pin")
+        elif node.get("locked", {}).get("rev") != pin["rev"] or node.get("original") != {
+            **pin.groupdict(),
+            "type": "github",
+        }:
             problems.append(
-                f"flake.lock: root inputs {sorted(nodes[root_key].get('inputs', {}))} "
-                f"differ from flake.nix's {sorted(declared)}"
+                f"flake.lock: {name} is locked at {node.get('locked', {}).get('rev')},"
+                f" flake.nix pins {pin['rev']}"
             )
-        for name, spec in declared.items():
-            assert isinstance(spec, dict)
-            for sub, sub_spec in spec.get("inputs", {}).items():
-                want = sub_spec.get("follows")
-                if want is not None and GRAPH.get(name, {}).get(sub) != want.split("/"):
-                    problems.append(f"flake.nix: {name}.inputs.{sub}.follows = {want!r}")
-            if "url" in spec and PINS.get(name, {}).get("original") != original_of(spec["url"]):
-                problems.append(f"flake.nix: {name}.url = {spec['url']!r} is not the pinned one")
-
-    # Walk the graph from the root: every input reference resolves, to the expected node.
-    seen: dict[str, str] = {"": root_key}
+        for sub, sub_spec in spec.get("inputs", {}).items():
+            want = sub_spec.get("follows", "").split("/")
+            if "follows" in sub_spec and node.get("inputs", {}).get(sub) != want:
+                problems.append(f"flake.lock: {name}/{sub} must follow {want}, as flake.nix says")
 
     def resolve(path: list[str]) -> str | None:
-        key = root_key
+        key = lock["root"]
         for step in path:
             ref = nodes.get(key, {}).get("inputs", {}).get(step)
-            if ref is None:
-                return None
             key = resolve(ref) if isinstance(ref, list) else ref
             if key is None:
                 return None
         return key
 
-    for input_path, inputs in GRAPH.items():
-        key = seen.get(input_path)
-        if key is None:
-            problems.append(f"flake.lock: no node for input {input_path!r}")
-            continue
-        actual = nodes[key].get("inputs", {})
-        if sorted(actual) != sorted(inputs):
-            problems.append(
-                f"flake.lock: {input_path or 'root'} has inputs {sorted(actual)}, "
-                f"expected {sorted(inputs)}"
-            )
-        for name, expected in inputs.items():
-            ref = actual.get(name)
-            child = f"{input_path}/{name}" if input_path else name
-            if isinstance(expected, list):
-                if ref != expected:
-                    problems.append(
-                        f"flake.lock: {child} must follow {expected} as Nix writes it, not {ref!r}"
-                    )
-                elif resolve(expected) is None:
-                    problems.append(
-                        f"flake.lock: {child} follows {expected}, which does not resolve"
-                    )
-                continue
-            if not isinstance(ref, str) or ref not in nodes:
+    seen = {lock["root"]}
+    pending = [("", lock["root"])]
+    while pending:
+        path, key = pending.pop()
+        for name, ref in sorted(nodes[key].get("inputs", {}).items()):
+            child = f"{path}/{name}" if path else name
+            if isinstance(ref, list):
+                if resolve(ref) is None:
+                    problems.append(f"flake.lock: {child} follows {ref}, which does not resolve")
+            elif ref not in nodes:
                 problems.append(f"flake.lock: {child} points at {ref!r}, which is not a node")
-                continue
-            seen[expected] = ref
-            pin = PINS.get(expected)
-            if pin is not None:
-                for part in ("locked", "original"):
-                    if nodes[ref].get(part) != pin[part]:
-                        problems.append(
-                            f"flake.lock: {child} {part} is {nodes[ref].get(part)}, "
-                            f"expected {pin[part]}"
-                        )
-    unused = sorted(set(nodes) - set(seen.values()))
+            elif ref not in seen:
+                seen.add(ref)
+                pending.append((child, ref))
+    unused = sorted(set(nodes) - seen)
     if unused:
         problems.append(f"flake.lock: nodes nothing refers to: {unused}")
+    return problems
+
+
+def lock_against_input(lock: dict, theirs: dict, name: str) -> list[str]:
+    """The nodes below input ``name`` against that input's own flake.lock, which Nix copies
+    them from: the same inputs, pins and follows (Nix writes a follows from the input's
+    root); what the root makes it follow is lock_problems' to check."""
+    problems: list[str] = []
+    nodes, their_nodes = lock["nodes"], theirs["nodes"]
+
+    def compare(key: str, their_key: str, path: str) -> None:
+        ours, their = nodes[key].get("inputs", {}), their_nodes[their_key].get("inputs", {})
+        if sorted(ours) != sorted(their):
+            problems.append(
+                f"flake.lock: {path} has inputs {sorted(ours)}, expected {sorted(their)}"
+            )
+        for sub, their_ref in sorted(their.items()):
+            ref, child = ours.get(sub), f"{path}/{sub}"
+            if isinstance(their_ref, list):
+                want = [name, *their_ref]
+                if ref != want and not (path == name and isinstance(ref, list)):
+                    problems.append(
+                        f"flake.lock: {child} must follow {want} as Nix writes it, not {ref!r}"
+                    )
+            elif isinstance(ref, str) and ref in nodes:
+                for part in ("locked", "original"):
+                    if nodes[ref].get(part) != their_nodes[their_ref].get(part):
+                        problems.append(
+                            f"flake.lock: {child} {part} is {nodes[ref].get(part)},"
+                            f" {name}'s own flake.lock has {their_nodes[their_ref].get(part)}"
+                        )
+                compare(ref, their_ref, child)
+
+    compare(nodes[lock["root"]]["inputs"][name], theirs["root"], name)
     return problems
 
 
@@ -842,11 +772,11 @@ STORE_HASH = re.compile(r"/nix/store/[0-9a-z]{32}-")
 @dataclass
 class UpstreamReport(Report):
     compared_files: int = 0
+    poetry2nix: str = ""
 
     def line(self) -> str:
-        pin = PINS["poetry2nix"]["locked"]["rev"]
         return (
-            f"nix-upstream: poetry2nix={pin[:12]} lib={NIXPKGS_LIB['rev'][:12]} "
+            f"nix-upstream: poetry2nix={self.poetry2nix[:12]} lib={NIXPKGS_LIB['rev'][:12]} "
             f"outputs={len(self.outputs)} evaluated={len(self.evaluated)}"
         )
 
@@ -868,9 +798,15 @@ def nar_hash(nix: Nix, path: Path) -> str:
     return result.stdout.strip()
 
 
-def verify_sources(nix: Nix, poetry2nix: Path, lib: Path) -> None:
-    """Refuse anything but the pinned poetry2nix and nixpkgs.lib 07aef7aa's lib/."""
-    want = PINS["poetry2nix"]["locked"]["narHash"]
+def locked(tree: Path, name: str) -> dict:
+    """What flake.lock says of one of the flake's inputs."""
+    lock = json.loads((tree / "flake.lock").read_text())
+    return lock["nodes"][lock["nodes"][lock["root"]]["inputs"][name]]["locked"]
+
+
+def verify_sources(nix: Nix, poetry2nix: Path, lib: Path, tree: Path = REPO) -> None:
+    """Refuse anything but the poetry2nix of flake.lock and nixpkgs.lib 07aef7aa's lib/."""
+    want = locked(tree, "poetry2nix")["narHash"]
     got = nar_hash(nix, poetry2nix)
     if got != want:
         raise NixCheckError(
@@ -985,32 +921,28 @@ def check_upstream(
 ) -> UpstreamReport:
     """Every output again with the real poetry2nix and the real lib (the stub pkgs and
     NixOS option tree stay), then the differential checks against the stubs."""
-    root = state / "nix"
-    root.mkdir(parents=True, exist_ok=True)
     report = UpstreamReport()
-    with tempfile.TemporaryDirectory(prefix="upstream-", dir=root) as scratch:
-        work = Path(scratch)
-        nix = Nix(work / "store")
-        try:
-            verify_sources(nix, poetry2nix, lib)
-            tree = snapshot(repo, work / "duet")
-            inputs = upstream_inputs(tree, work, poetry2nix, lib)
-            evaluate_outputs(nix, tree, report, inputs)
-            if sorted(report.outputs) != sorted(offline.outputs):
-                report.problems.append(
-                    "the outputs differ from those of the stub evaluation:"
-                    f" {sorted(set(report.outputs) ^ set(offline.outputs))}"
-                )
-            check_env_lock(nix, tree, report, inputs)
-            for key in sorted(set(ENV_LOCK_ALLOWED) - set(report.env_differences)):
-                report.problems.append(
-                    f"ENV_LOCK_ALLOWED: {key[0]} ({key[1]}) no longer differs; remove the entry"
-                )
-            differential(nix, tree, inputs, offline, report)
-        finally:
-            for path in work.rglob("*"):
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o755)
+    with workspace("upstream-", repo, state) as (nix, tree):
+        verify_sources(nix, poetry2nix, lib, tree)
+        report.poetry2nix = locked(tree, "poetry2nix")["rev"]
+        report.problems += lock_against_input(
+            json.loads((tree / "flake.lock").read_text()),
+            json.loads((poetry2nix / "flake.lock").read_text()),
+            "poetry2nix",
+        )
+        inputs = upstream_inputs(tree, tree.parent, poetry2nix, lib)
+        evaluate_outputs(nix, tree, report, inputs)
+        if sorted(report.outputs) != sorted(offline.outputs):
+            report.problems.append(
+                "the outputs differ from those of the stub evaluation:"
+                f" {sorted(set(report.outputs) ^ set(offline.outputs))}"
+            )
+        check_env_lock(nix, tree, report, inputs)
+        for key in sorted(set(ENV_LOCK_ALLOWED) - set(report.env_differences)):
+            report.problems.append(
+                f"ENV_LOCK_ALLOWED: {key[0]} ({key[1]}) no longer differs; remove the entry"
+            )
+        differential(nix, tree, inputs, offline, report)
     return report
 
 
@@ -1052,14 +984,8 @@ def check(
 
         tools = python("web").parent
     tools = tools.absolute()
-    root = state / "nix"
-    root.mkdir(parents=True, exist_ok=True)
     report = Report()
-    with tempfile.TemporaryDirectory(prefix="snapshot-", dir=root) as scratch:
-        tree = snapshot(repo, Path(scratch) / "duet")
-        # A fresh store each run: nothing evaluated before can mask a failure now.
-        store = Path(scratch) / "store"
-        nix = Nix(store)
+    with workspace("snapshot-", repo, state) as (nix, tree):
         parse_all(nix, tree, report)
         if report.parsed == report.files:
             if "evaluate" in steps:
@@ -1071,10 +997,6 @@ def check(
                 check_network(nix, tree, report)
         if "lock" in steps:
             check_lock(nix, tree, report)
-        # The store's files are read-only, as Nix leaves them.
-        for path in store.rglob("*"):
-            if path.is_dir() and not path.is_symlink():
-                path.chmod(0o755)
     return report
 
 
@@ -1094,6 +1016,27 @@ def run(
     return report
 
 
+# --- what the images declare (for compose.yaml) ----------------------------------------------
+
+#: Image name, tag and OCI config of an image output, as the contract stub records them.
+IMAGE_FACTS = (
+    "image: { name = image.imageName; tag = image.imageTag;"
+    " config = image.stream.contractImage.config; }"
+)
+
+
+def image_facts(
+    outputs: Iterable[str], system: str = "x86_64-linux", repo: Path = REPO, state: Path = STATE
+) -> dict[str, dict]:
+    """Evaluate image outputs offline (against the stubs, like the contract evaluation) and
+    return what each declares: ``{"name", "tag", "config": {Cmd, User, Env, ...}}``."""
+    with workspace("images-", repo, state) as (nix, tree):
+        return {
+            output: nix_eval(nix, tree, f"packages.{system}.{output}", IMAGE_FACTS)
+            for output in outputs
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nix_offline.nixcheck", description=__doc__)
     parser.add_argument("--repo", type=Path, default=REPO, help="the tree to check")
@@ -1109,33 +1052,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-# --- what the images declare (for compose.yaml) ----------------------------------------------
-
-#: Image name, tag and OCI config of an image output, as the contract stub records them.
-IMAGE_FACTS = (
-    "image: { name = image.imageName; tag = image.imageTag;"
-    " config = image.stream.contractImage.config; }"
-)
-
-
-def image_facts(
-    outputs: Iterable[str], system: str = "x86_64-linux", repo: Path = REPO, state: Path = STATE
-) -> dict[str, dict]:
-    """Evaluate image outputs offline (against the stubs, like the contract evaluation) and
-    return what each declares: ``{"name", "tag", "config": {Cmd, User, Env, ...}}``."""
-    root = state / "nix"
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="images-", dir=root) as scratch:
-        tree = snapshot(repo, Path(scratch) / "duet")
-        nix = Nix(Path(scratch) / "store")
-        try:
-            return {
-                output: nix_eval(nix, tree, f"packages.{system}.{output}", IMAGE_FACTS)
-                for output in outputs
-            }
-        finally:
-            for path in (Path(scratch) / "store").rglob("*"):
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o755)
