@@ -15,26 +15,18 @@ Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never bui
    them, against the typed driver stub in ``tools/nix_offline/test-driver``; its nodes' firewall
    rules, pg_hba lines and binds answer each peer on both of its addresses, as the
    dual-stack test network needs (dualstack.py);
-4. ``flake.lock`` holds the pinned revisions, its graph is complete and matches the inputs
-   ``flake.nix`` declares, and ``nix flake metadata --offline --no-update-lock-file``
-   accepts it.
+4. ``flake.lock`` pins what ``flake.nix``'s input URLs state, every reference in it resolves,
+   and ``nix flake metadata --offline --no-update-lock-file`` accepts it.
 
-It works on a snapshot of the tree (tracked and untracked files, not ignored ones) in a
-temporary folder, so a flake with uncommitted files is checked as it is, and so that the
-tests can check mutated copies. It prints one line:
-
-    nix-offline: files=<n> parsed=<n> outputs=<m> evaluated=<m>
-
-Then *upstream mode*, when ``DUET_POETRY2NIX_SRC`` and ``DUET_NIXPKGS_LIB_SRC`` name the real
-poetry2nix (at the pin, checked by its NAR hash) and nixpkgs' real ``lib/`` (nixpkgs.lib
-07aef7aa, likewise): every output again with those in place of the stubs, the environments
-against their locks, and the stubs against the real code (the same file chosen for every
-locked package, the same NixOS option values). It prints
-
-    nix-upstream: poetry2nix=<12 hex> lib=<12 hex> outputs=<m> evaluated=<m>
-
-or ``nix-upstream: skipped (...)`` without the variables. ``./dev nix`` runs all this alone.
-
+It works on a snapshot of the tree (tracked and untracked files, not ignored ones), so that
+uncommitted files count and the tests can check mutated copies, and prints
+``nix-offline: files=<n> parsed=<n> outputs=<m> evaluated=<m>``. Then *upstream mode*, when
+``DUET_POETRY2NIX_SRC`` and ``DUET_NIXPKGS_LIB_SRC`` name the real poetry2nix (flake.lock's,
+by its NAR hash) and nixpkgs' real ``lib/`` (``NIXPKGS_LIB``): every output again with those
+in place of the stubs, the environments against their locks, flake.lock's poetry2nix inputs
+against poetry2nix's own lock, and the stubs against the real code (the same file chosen for
+every locked package, the same NixOS option values). It prints ``nix-upstream:
+poetry2nix=<12 hex> lib=<12 hex> outputs=<m> evaluated=<m>``, or ``nix-upstream: skipped``.
 Nothing here builds or runs a derivation, an image or a VM.
 """
 

@@ -199,12 +199,6 @@ let
       fullName = "MIT License";
       free = true;
     };
-
-    # lib/systems (only what duet reads)
-    platforms.linux = [
-      "x86_64-linux"
-      "aarch64-linux"
-    ];
   }
   // import ./modules.nix { inherit lib; };
 in

@@ -24,33 +24,22 @@ let
       description = "stub";
     };
 
-  # systemd.exec(5), systemd.service(5), systemd.kill(5), systemd.resource-control(5).
+  # The directives duet's units use, from systemd.exec(5), systemd.service(5), systemd.kill(5).
   serviceDirectives = [
     "AccuracySec"
-    "AmbientCapabilities"
     "CapabilityBoundingSet"
     "DevicePolicy"
-    "DynamicUser"
     "Environment"
     "EnvironmentFile"
-    "ExecReload"
     "ExecStart"
-    "ExecStartPost"
-    "ExecStartPre"
-    "ExecStop"
     "Group"
-    "IPAddressAllow"
-    "IPAddressDeny"
     "KillMode"
-    "KillSignal"
-    "LimitNOFILE"
     "LoadCredential"
     "LockPersonality"
     "MemoryDenyWriteExecute"
     "NoNewPrivileges"
     "PrivateDevices"
     "PrivateMounts"
-    "PrivateNetwork"
     "PrivateTmp"
     "PrivateUsers"
     "ProcSubset"
@@ -63,8 +52,6 @@ let
     "ProtectKernelTunables"
     "ProtectProc"
     "ProtectSystem"
-    "ReadOnlyPaths"
-    "ReadWritePaths"
     "RemainAfterExit"
     "RemoveIPC"
     "Restart"
@@ -79,26 +66,17 @@ let
     "StateDirectory"
     "StateDirectoryMode"
     "SupplementaryGroups"
-    "SyslogIdentifier"
     "SystemCallArchitectures"
-    "SystemCallErrorNumber"
     "SystemCallFilter"
     "TimeoutStartSec"
     "TimeoutStopSec"
     "Type"
     "UMask"
     "User"
-    "WorkingDirectory"
   ];
   timerDirectives = [
     "AccuracySec"
-    "OnActiveSec"
-    "OnBootSec"
     "OnCalendar"
-    "OnUnitActiveSec"
-    "Persistent"
-    "RandomizedDelaySec"
-    "Unit"
   ];
 
   # NixOS writes environment and serviceConfig values into the unit file as given
