@@ -110,33 +110,22 @@ class Nix:
             "--offline",
         ]
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+    def call(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         # No user configuration, registries or substituters: the same run everywhere.
-        env.update(
-            NIX_CONFIG="substituters =\nflake-registry =\nwarn-dirty = false",
-            NIX_USER_CONF_FILES="",
-            HOME=str(self.store_root.parent / "home"),
-            XDG_CACHE_HOME=str(self.store_root.parent / "cache"),
-        )
-        return env
+        env = {
+            **os.environ,
+            "NIX_CONFIG": "substituters =\nflake-registry =\nwarn-dirty = false",
+            "NIX_USER_CONF_FILES": "",
+            "HOME": str(self.store_root.parent / "home"),
+            "XDG_CACHE_HOME": str(self.store_root.parent / "cache"),
+        }
+        return subprocess.run(argv, capture_output=True, text=True, env=env)
 
-    def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [args[0], *self.common, *args[1:]],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            cwd=cwd,
-        )
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.call([args[0], *self.common, *args[1:]])
 
     def instantiate(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["nix-instantiate", "--store", f"local?root={self.store_root}", *args],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-        )
+        return self.call(["nix-instantiate", "--store", f"local?root={self.store_root}", *args])
 
 
 def error_text(result: subprocess.CompletedProcess[str]) -> str:
@@ -353,23 +342,10 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None
 
     for kind in ("packages", "devShells", "checks"):
         for system in SYSTEMS:
-            present = names[kind][system]
-            forced = force_many(
-                nix,
-                tree,
-                f"{kind}.{system}",
-                present,
-                report,
-                prefix=f"{kind}.{system}",
-                inputs=inputs,
+            report.evaluated += force_many(
+                nix, tree, f"{kind}.{system}", names[kind][system], report, inputs
             )
-            report.evaluated.extend(forced)
-    for system in SYSTEMS:
-        try:
-            nix_eval(nix, tree, f"formatter.{system}", "f: f.drvPath", inputs=inputs)
-            report.evaluated.append(f"formatter.{system}")
-        except NixCheckError as exc:
-            report.problems.append(f"formatter.{system}:\n{exc}")
+    report.evaluated += force_many(nix, tree, "formatter", SYSTEMS, report, inputs)
 
     contract = inputs.contract
     try:
@@ -402,13 +378,7 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None
 
 
 def force_many(
-    nix: Nix,
-    tree: Path,
-    attribute: str,
-    names: Iterable[str],
-    report: Report,
-    prefix: str,
-    inputs: Inputs | None = None,
+    nix: Nix, tree: Path, attribute: str, names: Iterable[str], report: Report, inputs: Inputs
 ) -> list[str]:
     """Force every output under ``attribute`` to its drvPath, in one evaluation; on a
     failure, one by one, so the report names each broken output."""
@@ -419,16 +389,16 @@ def force_many(
         nix_eval(
             nix, tree, attribute, "builtins.mapAttrs (_: output: output.drvPath)", inputs=inputs
         )
-        return [f"{prefix}.{name}" for name in names]
+        return [f"{attribute}.{name}" for name in names]
     except NixCheckError:
         pass
     forced = []
     for name in names:
         try:
             nix_eval(nix, tree, f"{attribute}.{name}", "output: output.drvPath", inputs=inputs)
-            forced.append(f"{prefix}.{name}")
+            forced.append(f"{attribute}.{name}")
         except NixCheckError as exc:
-            report.problems.append(f"{prefix}.{name}:\n{exc}")
+            report.problems.append(f"{attribute}.{name}:\n{exc}")
     return forced
 
 

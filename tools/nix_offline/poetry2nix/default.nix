@@ -519,13 +519,5 @@ in
     mkPoetryEnv
     mkPoetryPackages
     defaultPoetryOverrides
-    mkDefaultPoetryOverrides
     ;
-  overrides = {
-    withoutDefaults = overlay: [ overlay ];
-    withDefaults = overlay: [
-      overlay
-      defaultPoetryOverrides
-    ];
-  };
 }
