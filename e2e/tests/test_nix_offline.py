@@ -55,167 +55,153 @@ def test_the_flake_passes_every_offline_check(capsys):
     assert {f"formatter.{system}" for system in nixcheck.SYSTEMS} <= set(report.evaluated)
 
 
-#: (file, old, new, step, messages): the edit, the check that must catch it, and what that
-#: check says. Where it names an output, that output was not evaluated.
+#: {(file, check): {name: (old, new, *messages)}}: an edit, the check that must catch it, and
+#: what that check says. Where it names an output, that output was not evaluated.
 MUTATIONS = {
-    # mkPoetryEnv has no `...`: Nix itself refuses the argument.
-    "mkPoetryEnv argument": (
-        "nix/lib/python.nix",
-        "groups = [",
-        "group = [",
-        "evaluate",
-        ("packages.x86_64-linux.web:", "unexpected argument 'group'"),
-    ),
-    # mkPoetryApplication has `...`: the stubbed buildPythonPackage refuses the name.
-    "mkPoetryApplication argument": (
-        "nix/lib/python.nix",
-        "preferWheels = true;",
-        "preferWheel = true;",
-        "evaluate",
-        ("packages.x86_64-linux.web:", "`preferWheel', which the pinned function does not read"),
-    ),
-    # streamLayeredImage has no `...`.
-    "image argument": (
-        "nix/lib/image.nix",
-        "extraCommands = ''",
-        "extraCommand = ''",
-        "evaluate",
-        ("packages.x86_64-linux.web-image:", "unexpected argument 'extraCommand'"),
-    ),
-    "NixOS option": (
-        "nix/modules/nixos/web.nix",
-        "networking.firewall.allowedTCPPorts",
-        "networking.firewall.allowedTCPPort",
-        "evaluate",
-        ("nixosModules:", "The option `networking.firewall.allowedTCPPort' does not exist"),
-    ),
-    "override outside the lock": (
-        "nix/lib/python.nix",
-        "shared-resource = flake.packages",
-        "no-such-package = prev.six;\n      shared-resource = flake.packages",
-        "evaluate",
-        ("override names `no-such-package', which is not a package in the lock",),
-    ),
-    "override not final: prev:": (
-        "nix/lib/python.nix",
-        "extend (\n    final: prev: {",
-        "extend (\n    prev: {",
-        "evaluate",
-        ("must take two arguments, `final: prev:'",),
-    ),
-    "environment unlike its lock": (
-        "nix/lib/python.nix",
-        "shared-resource = flake.packages",
-        "packaging = python.pkgs.packaging;\n      shared-resource = flake.packages",
-        "evaluate",
-        ("environment differs from its lock: packaging (version) in web env on",),
-    ),
-    # Type, example and description on every services.duet option.
-    "undocumented option": (
-        "nix/modules/nixos/web.nix",
-        "      example = 8080;\n",
-        "",
-        "evaluate",
-        ("option services.duet.web.port lacks a type, a description or an example",),
-    ),
-    # The stub option tree refuses a bare `%` in a unit's environment or serviceConfig;
-    # tools/nix_offline/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
-    "no escaping in units": (
-        "nix/lib/units.nix",
-        'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
-        "toString value",
-        "evaluate",
-        ("nixosModules:", "would reach a unit file with a bare `%'", "%3Aweb"),
-    ),
-    "gunicorn's log format in ExecStart=": (
-        "nix/modules/nixos/web.nix",
-        "${units.escapeSpecifiers webCfg.extraArgs}",
-        "${webCfg.extraArgs}",
-        "evaluate",
-        ("would reach a unit file with a bare `%'", "--access-logformat '%(h)s %(r)s %(s)s'"),
-    ),
-    "file that does not parse": (
-        "nix/packages/web.nix",
-        "args: (import",
-        "args: (import =",
-        "parse",
-        ("nix/packages/web.nix does not parse",),
-    ),
-    "impure builtin": (
-        "nix/packages/web.nix",
-        "args: (import",
-        'args: assert builtins.getEnv "HOME" != ""; (import',
-        "parse",
-        ("nix/packages/web.nix:3: `getEnv' reads the machine",),
-    ),
-    "VM testScript": (
-        "nix/checks/vm.nix",
-        "web.wait_for_open_port(8000)",
-        'web.wait_for_open_port("8000")\n            not_defined_anywhere()',
-        "script",
-        (
+    ("nix/lib/python.nix", "evaluate"): {
+        # mkPoetryEnv has no `...`: Nix itself refuses the argument.
+        "mkPoetryEnv argument": (
+            "groups = [",
+            "group = [",
+            "packages.x86_64-linux.web:",
+            "unexpected argument 'group'",
+        ),
+        # mkPoetryApplication has `...`: the stubbed buildPythonPackage refuses the name.
+        "mkPoetryApplication argument": (
+            "preferWheels = true;",
+            "preferWheel = true;",
+            "packages.x86_64-linux.web:",
+            "`preferWheel', which the pinned function does not read",
+        ),
+        "override outside the lock": (
+            "shared-resource = flake.packages",
+            "no-such-package = prev.six;\n      shared-resource = flake.packages",
+            "override names `no-such-package', which is not a package in the lock",
+        ),
+        "override not final: prev:": (
+            "extend (\n    final: prev: {",
+            "extend (\n    prev: {",
+            "must take two arguments, `final: prev:'",
+        ),
+        "environment unlike its lock": (
+            "shared-resource = flake.packages",
+            "packaging = python.pkgs.packaging;\n      shared-resource = flake.packages",
+            "environment differs from its lock: packaging (version) in web env on",
+        ),
+    },
+    ("nix/lib/image.nix", "evaluate"): {
+        # streamLayeredImage has no `...`.
+        "image argument": (
+            "extraCommands = ''",
+            "extraCommand = ''",
+            "packages.x86_64-linux.web-image:",
+            "unexpected argument 'extraCommand'",
+        ),
+    },
+    ("nix/modules/nixos/web.nix", "evaluate"): {
+        "NixOS option": (
+            "networking.firewall.allowedTCPPorts",
+            "networking.firewall.allowedTCPPort",
+            "nixosModules:",
+            "The option `networking.firewall.allowedTCPPort' does not exist",
+        ),
+        # Type, example and description on every services.duet option.
+        "undocumented option": (
+            "      example = 8080;\n",
+            "",
+            "option services.duet.web.port lacks a type, a description or an example",
+        ),
+        "gunicorn's log format in ExecStart=": (
+            "${units.escapeSpecifiers webCfg.extraArgs}",
+            "${webCfg.extraArgs}",
+            "would reach a unit file with a bare `%'",
+            "--access-logformat '%(h)s %(r)s %(s)s'",
+        ),
+    },
+    ("nix/lib/units.nix", "evaluate"): {
+        # The stub option tree refuses a bare `%` in a unit's environment or serviceConfig;
+        # tools/nix_offline/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
+        "no escaping in units": (
+            'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
+            "toString value",
+            "nixosModules:",
+            "would reach a unit file with a bare `%'",
+            "%3Aweb",
+        ),
+    },
+    ("nix/packages/web.nix", "parse"): {
+        "file that does not parse": (
+            "args: (import",
+            "args: (import =",
+            "nix/packages/web.nix does not parse",
+        ),
+        "impure builtin": (
+            "args: (import",
+            'args: assert builtins.getEnv "HOME" != ""; (import',
+            "nix/packages/web.nix:3: `getEnv' reads the machine",
+        ),
+    },
+    ("nix/checks/vm.nix", "script"): {
+        "VM testScript": (
+            "web.wait_for_open_port(8000)",
+            'web.wait_for_open_port("8000")\n            not_defined_anywhere()',
             "mypy rejects the VM testScript",
             'incompatible type "str"; expected "int"',
             "pyflakes rejects the VM testScript",
             "undefined name 'not_defined_anywhere'",
         ),
-    ),
-    # The dual-stack test network (tools/dev/dualstack.py). No ip6tables rule for
-    # PostgreSQL: web's and worker's IPv6 attempts hang on DROP.
-    "PostgreSQL over IPv4 only": (
-        "nix/checks/vm.nix",
-        "ip6tables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept",
-        "",
-        "network",
-        ("db: the firewall accepts web on tcp/5432 over IPv4 only",),
-    ),
-    # IPv4 rules only, as ip6tables would never see them.
-    "Redis over IPv4 only": (
-        "nix/checks/vm.nix",
-        "ip6tables -A nixos-fw -p tcp -s ${address} --dport 6379",
-        "iptables -A nixos-fw -p tcp -s ${address} --dport 6379",
-        "network",
-        ("db: the firewall accepts worker on tcp/6379 over IPv4 only",),
-    ),
-    # No IPv6 pg_hba line: libpq's first attempt is refused, and it does not try the next.
-    "pg_hba over IPv4 only": (
-        "nix/checks/vm.nix",
-        "host duet duet_migrator,duet_web,duet_worker ${address}/128 scram-sha-256",
-        "# ${address}/128",
-        "network",
-        (
+    },
+    ("nix/checks/vm.nix", "network"): {
+        # The dual-stack test network (tools/dev/dualstack.py). No ip6tables rule for
+        # PostgreSQL: web's and worker's IPv6 attempts hang on DROP.
+        "PostgreSQL over IPv4 only": (
+            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept",
+            "",
+            "db: the firewall accepts web on tcp/5432 over IPv4 only",
+        ),
+        # IPv4 rules only, as ip6tables would never see them.
+        "Redis over IPv4 only": (
+            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 6379",
+            "iptables -A nixos-fw -p tcp -s ${address} --dport 6379",
+            "db: the firewall accepts worker on tcp/6379 over IPv4 only",
+        ),
+        # No IPv6 pg_hba line: libpq's first attempt is refused, and it does not try the next.
+        "pg_hba over IPv4 only": (
+            "host duet duet_migrator,duet_web,duet_worker ${address}/128 scram-sha-256",
+            "# ${address}/128",
             "db: pg_hba lets web in (host duet duet_migrator,duet_web,duet_worker scram-sha-256)"
             " over IPv4 only",
         ),
-    ),
-    "Redis binds IPv4 only": (
-        "nix/checks/vm.nix",
-        'bind = "0.0.0.0 ::";',
-        'bind = "0.0.0.0";',
-        "network",
-        ("db: Redis server duet binds '0.0.0.0', IPv4 only",),
-    ),
-    "web binds IPv4 only": (
-        "nix/checks/vm.nix",
-        'address = "::";',
-        'address = "0.0.0.0";',
-        "network",
-        ("web: duet's web binds '0.0.0.0', IPv4 only",),
-    ),
-    # The stub test network without IPv6, as before nixpkgs pull request 319308.
-    "test network IPv4 only": (
-        "tools/nix_offline/nixpkgs/nixos/testing.nix",
-        'networking.primaryIPv6Address = primary "ipv6";',
-        "",
-        "network",
-        ("web: /etc/hosts has no IPv6 line for db",),
-    ),
+        "Redis binds IPv4 only": (
+            'bind = "0.0.0.0 ::";',
+            'bind = "0.0.0.0";',
+            "db: Redis server duet binds '0.0.0.0', IPv4 only",
+        ),
+        "web binds IPv4 only": (
+            'address = "::";',
+            'address = "0.0.0.0";',
+            "web: duet's web binds '0.0.0.0', IPv4 only",
+        ),
+    },
+    ("tools/nix_offline/nixpkgs/nixos/testing.nix", "network"): {
+        # The stub test network without IPv6, as before nixpkgs pull request 319308.
+        "test network IPv4 only": (
+            'networking.primaryIPv6Address = primary "ipv6";',
+            "",
+            "web: /etc/hosts has no IPv6 line for db",
+        ),
+    },
+}
+CASES = {
+    name: (file, step, *case)
+    for (file, step), group in MUTATIONS.items()
+    for name, case in group.items()
 }
 
 
-@pytest.mark.parametrize("name", sorted(MUTATIONS))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_a_mutation_turns_it_red(tree, name):
-    file, old, new, step, messages = MUTATIONS[name]
+    file, step, old, new, *messages = CASES[name]
     edit(tree / file, old, new)
     report, text = problems(tree, "parse", step)
     for message in messages:

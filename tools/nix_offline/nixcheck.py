@@ -625,15 +625,12 @@ SERVICES = ("web", "worker")
 #: nix/lib/python.nix restores the lock's packages for the rest (keepLocked).
 ENV_LOCK_ALLOWED: dict[tuple[str, str], str] = {
     ("setuptools", "version"): (
-        "poetry2nix passes the build systems it knows (known-build-systems.json) from"
-        " nixpkgs unmodified, whatever the lock says, and no override can reach the lock's"
-        " entry; setuptools is in the dev group only as the native venv's build backend,"
-        " and nothing imports it at run time"
+        "poetry2nix takes the build systems it knows from nixpkgs, and no override reaches"
+        " the lock's; the native venv's build backend, never imported at run time"
     ),
     ("poetry-core", "version"): (
-        "the build backend of shared_resource, which is built once with nixpkgs' Python"
-        " set (the one store path both closures share), not from either lock; a build"
-        " input, not in either environment"
+        "shared_resource's build backend, from nixpkgs' set, which builds it once outside"
+        " both locks; a build input only"
     ),
 }
 

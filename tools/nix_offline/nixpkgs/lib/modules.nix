@@ -640,38 +640,26 @@ let
       check = x: isAttrs x || isFunction x || isPath x;
       merge = _: defs: { imports = map (def: setDefaultModuleLocation def.file def.value) defs; };
     };
-    submoduleWith =
-      {
-        modules,
-        specialArgs ? { },
-        shorthandOnlyDefinesConfig ? false,
-        description ? null,
-        class ? null,
-      }:
+    # submoduleWith { shorthandOnlyDefinesConfig = true; }, the one form duet uses.
+    submodule =
+      modules:
       mkOptionType {
         name = "submodule";
-        description = if description != null then description else "submodule";
+        description = "submodule";
         check = x: isAttrs x || isFunction x || isPath x;
         merge =
           loc: defs:
           (evalModules {
-            inherit class specialArgs;
             modules =
               [ { _module.args.name = lib.last loc; } ]
-              ++ modules
+              ++ lib.toList modules
               ++ map (
                 def:
                 setDefaultModuleLocation def.file (
-                  if shorthandOnlyDefinesConfig && isAttrs def.value then { config = def.value; } else def.value
+                  if isAttrs def.value then { config = def.value; } else def.value
                 )
               ) defs;
           }).config;
-      };
-    submodule =
-      modules:
-      submoduleWith {
-        shorthandOnlyDefinesConfig = true;
-        modules = lib.toList modules;
       };
   };
 
