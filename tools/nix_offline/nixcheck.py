@@ -258,7 +258,7 @@ def overrides(tree: Path, inputs: Inputs | None = None) -> list[str]:
         # Nix 2.8, the one here, refuses in pure evaluation to read a file that
         # builtins.toFile wrote (nix/lib/poetry-lock.nix's copy of each lock, which
         # poetry2nix reads), and lib.fileset.toSource whose root is the flake's root (the
-        # worker-tests and formatting checks); newer Nix allows both. So outputs are
+        # formatting check); newer Nix allows both. So outputs are
         # evaluated with --impure here; check_purity (step 1) keeps the impure builtins
         # out of the flake, which --impure would otherwise let pass.
         "--impure",
