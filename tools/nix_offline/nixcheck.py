@@ -269,23 +269,10 @@ def overrides(tree: Path, inputs: Inputs | None = None) -> list[str]:
 
 
 def nix_eval(
-    nix: Nix,
-    tree: Path,
-    attribute: str,
-    apply: str,
-    *extra: str,
-    inputs: Inputs | None = None,
+    nix: Nix, tree: Path, attribute: str, apply: str, inputs: Inputs | None = None
 ) -> object:
-    result = nix.run(
-        "nix",
-        "eval",
-        "--json",
-        *extra,
-        *overrides(tree, inputs),
-        f"{flake_ref(tree)}#{attribute}",
-        "--apply",
-        apply,
-    )
+    flake = f"{flake_ref(tree)}#{attribute}"
+    result = nix.run("nix", "eval", "--json", *overrides(tree, inputs), flake, "--apply", apply)
     if result.returncode != 0:
         raise NixCheckError(error_text(result))
     return json.loads(result.stdout)
@@ -444,35 +431,23 @@ def lint_test_script(nix: Nix, tree: Path, report: Report, tools: Path) -> None:
         typed += script
         (work / "testScriptWithTypes").write_text(typed)
         env = {**os.environ, "MYPYPATH": str(stub), "MYPY_CACHE_DIR": str(work / ".mypy")}
-        mypy = subprocess.run(
-            [
-                str(tools / "mypy"),
-                "--no-implicit-optional",
-                "--pretty",
-                "--no-color-output",
-                "--python-version",
-                "3.12",
-                "testScriptWithTypes",
-            ],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if mypy.returncode != 0:
-            report.problems.append(f"mypy rejects the VM testScript:\n{mypy.stdout}{mypy.stderr}")
         symbols = (stub / "symbols.txt").read_text().strip()
-        pyflakes = subprocess.run(
-            [str(tools / "pyflakes"), "test-script"],
-            cwd=work,
-            env={**env, "PYFLAKES_BUILTINS": ",".join(nodes) + "," + symbols},
-            capture_output=True,
-            text=True,
-        )
-        if pyflakes.returncode != 0:
-            report.problems.append(
-                f"pyflakes rejects the VM testScript:\n{pyflakes.stdout}{pyflakes.stderr}"
+        mypy = "--no-implicit-optional --pretty --no-color-output --python-version 3.12"
+        for name, argv, tool_env in [
+            ("mypy", [*mypy.split(), "testScriptWithTypes"], env),
+            (
+                "pyflakes",
+                ["test-script"],
+                {**env, "PYFLAKES_BUILTINS": f"{','.join(nodes)},{symbols}"},
+            ),
+        ]:
+            result = subprocess.run(
+                [str(tools / name), *argv], cwd=work, env=tool_env, capture_output=True, text=True
             )
+            if result.returncode != 0:
+                report.problems.append(
+                    f"{name} rejects the VM testScript:\n{result.stdout}{result.stderr}"
+                )
 
 
 def check_network(nix: Nix, tree: Path, report: Report) -> None:
