@@ -118,6 +118,23 @@ let
     else
       toString value
   );
+
+  # What tells the two sides' shared options apart: `who` runs the side's code, `program`
+  # takes its extraArgs.
+  sides = {
+    web = {
+      enable = "duet's web service (the DRF API), its migrations and sweeper";
+      package = "The web application (console scripts `duet-web` and `duet-manage`).";
+      who = "the web-side processes";
+      program = "gunicorn";
+    };
+    worker = {
+      enable = "duet's Celery worker";
+      package = "The worker application (console script `duet-worker`).";
+      who = "the worker";
+      program = "`celery worker`";
+    };
+  };
 in
 {
   inherit
@@ -127,6 +144,7 @@ in
     unitLines
     hardening
     environmentFiles
+    packageOption
     ;
 
   # What goes into a unit file, escaped (above): an environment, LoadCredential= lines.
@@ -184,18 +202,13 @@ in
     inherit description;
   };
 
-  # The options services.duet.web and services.duet.worker both have; `who` runs the side's
-  # code, `program` takes its extraArgs.
+  # The options services.duet.web and services.duet.worker both have, with the side's
+  # examples.
   sideOptions =
-    {
-      flake,
-      side,
-      enable,
-      package,
-      who,
-      program,
-      examples,
-    }:
+    flake: side: examples:
+    let
+      inherit (sides.${side}) enable package who program;
+    in
     {
       enable = lib.mkEnableOption enable;
 
@@ -226,6 +239,4 @@ in
         description = "Extra arguments to ${program}.";
       };
     };
-
-  inherit packageOption;
 }

@@ -73,24 +73,16 @@ let
     '';
   };
 
-  sideOptions = units.sideOptions {
-    inherit flake;
-    side = "web";
-    enable = "duet's web service (the DRF API), its migrations and sweeper";
-    package = "The web application (console scripts `duet-web` and `duet-manage`).";
-    who = "the web-side processes";
-    program = "gunicorn";
-    examples = {
-      credentials.CACHE_URL = "/run/secrets/duet-cache-url";
-      settings = {
-        DUET_SWEEP_STALE_SECONDS = 300;
-        DUET_MAX_TEXT_CHARS = 200000;
-      };
-      extraArgs = [
-        "--timeout"
-        "60"
-      ];
+  sideOptions = units.sideOptions flake "web" {
+    credentials.CACHE_URL = "/run/secrets/duet-cache-url";
+    settings = {
+      DUET_SWEEP_STALE_SECONDS = 300;
+      DUET_MAX_TEXT_CHARS = 200000;
     };
+    extraArgs = [
+      "--timeout"
+      "60"
+    ];
   };
 in
 {

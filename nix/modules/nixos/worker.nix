@@ -15,25 +15,17 @@ let
   # start-up or when it steps aside (duet_worker/stepping_aside.py, sysexits EX_CONFIG).
   schemaMismatch = 78;
 
-  sideOptions = units.sideOptions {
-    inherit flake;
-    side = "worker";
-    enable = "duet's Celery worker";
-    package = "The worker application (console script `duet-worker`).";
-    who = "the worker";
-    program = "`celery worker`";
-    examples = {
-      credentials.CELERY_BROKER_URL = "/run/secrets/duet-broker-url";
-      settings = {
-        OPENAI_BASE_URL = "http://llm.internal:8000/v1";
-        DUET_OPENAI_MODEL = "qwen2.5-7b-instruct";
-        DUET_PROVIDER_TIMEOUT = 120;
-      };
-      extraArgs = [
-        "--max-tasks-per-child"
-        "1000"
-      ];
+  sideOptions = units.sideOptions flake "worker" {
+    credentials.CELERY_BROKER_URL = "/run/secrets/duet-broker-url";
+    settings = {
+      OPENAI_BASE_URL = "http://llm.internal:8000/v1";
+      DUET_OPENAI_MODEL = "qwen2.5-7b-instruct";
+      DUET_PROVIDER_TIMEOUT = 120;
     };
+    extraArgs = [
+      "--max-tasks-per-child"
+      "1000"
+    ];
   };
 in
 {
