@@ -1,6 +1,7 @@
-# The systemd pieces every duet unit is made of, written once: the
-# hardening baseline, the environment, the credentials and the launcher that hands them to
-# the process. Imported by web.nix and worker.nix; not a module.
+# What the web and worker modules share, written once: the options both sides have, the
+# hardening baseline and [Service] lines every unit starts from, the environment, the
+# credentials and the launcher that hands them to the process. Imported by web.nix,
+# worker.nix and common.nix; not a module.
 {
   config,
   lib,
