@@ -63,7 +63,7 @@ MUTATIONS = {
         "mkPoetryEnv argument": (
             "groups = [",
             "group = [",
-            "packages.x86_64-linux.web:",
+            "devShells.x86_64-linux.web:",
             "unexpected argument 'group'",
         ),
         # mkPoetryApplication has `...`: the stubbed buildPythonPackage refuses the name.
