@@ -1,12 +1,14 @@
 {
   description = "duet: a Django REST web service and a Celery worker that share one Django app";
 
+  # The pins, stated here once (docs/nix.md, "Pins"); flake.lock records them.
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
-    # Unmaintained upstream, and known to break on newer nixpkgs (NIX_CURL_FLAGS), so it is
-    # pinned in flake.lock and follows our nixpkgs (docs/nix.md, "Pins").
+    # nixos-25.05, at the commit the offline stubs (tools/nix_offline) model.
+    nixpkgs.url = "github:NixOS/nixpkgs/ac62194c3917d5f474c1a844b6fd6da2db95077d";
+    # Its last commit: unmaintained upstream, and known to break on newer nixpkgs
+    # (NIX_CURL_FLAGS), so it follows our nixpkgs.
     poetry2nix = {
-      url = "github:nix-community/poetry2nix";
+      url = "github:nix-community/poetry2nix/ce2369db77f45688172384bbeb962bc6c2ea6f94";
       inputs.nixpkgs.follows = "nixpkgs";
     };
   };

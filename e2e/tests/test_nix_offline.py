@@ -1,4 +1,4 @@
-"""The offline Nix checks (harness/nixcheck.py): green on the tree, red on each mutation.
+"""The offline Nix checks (tools/nix_offline/nixcheck.py): green on the tree, red on each mutation.
 
 Every mutation is made on a snapshot in a temporary folder, never on the working tree.
 Nothing here builds: Nix 2.8 parses and evaluates against the stubs in tools/nix_offline.
@@ -55,60 +55,159 @@ def test_the_flake_passes_every_offline_check(capsys):
     assert {f"formatter.{system}" for system in nixcheck.SYSTEMS} <= set(report.evaluated)
 
 
-@pytest.mark.parametrize(
-    ("file", "old", "new", "message"),
-    [
+#: {(file, check): {name: (old, new, *messages)}}: an edit, the check that must catch it, and
+#: what that check says. Where it names an output, that output was not evaluated.
+MUTATIONS = {
+    ("nix/lib/python.nix", "evaluate"): {
         # mkPoetryEnv has no `...`: Nix itself refuses the argument.
-        (
-            "nix/lib/python.nix",
+        "mkPoetryEnv argument": (
             "groups = [",
             "group = [",
+            "devShells.x86_64-linux.web:",
             "unexpected argument 'group'",
         ),
         # mkPoetryApplication has `...`: the stubbed buildPythonPackage refuses the name.
-        (
-            "nix/lib/python.nix",
+        "mkPoetryApplication argument": (
             "preferWheels = true;",
             "preferWheel = true;",
+            "packages.x86_64-linux.web:",
             "`preferWheel', which the pinned function does not read",
         ),
+        "override outside the lock": (
+            "shared-resource = flake.packages",
+            "no-such-package = prev.six;\n      shared-resource = flake.packages",
+            "override names `no-such-package', which is not a package in the lock",
+        ),
+        "override not final: prev:": (
+            "extend (\n    final: prev: {",
+            "extend (\n    prev: {",
+            "must take two arguments, `final: prev:'",
+        ),
+        "environment unlike its lock": (
+            "shared-resource = flake.packages",
+            "packaging = python.pkgs.packaging;\n      shared-resource = flake.packages",
+            "environment differs from its lock: packaging (version) in web env on",
+        ),
+    },
+    ("nix/lib/image.nix", "evaluate"): {
         # streamLayeredImage has no `...`.
-        (
-            "nix/lib/image.nix",
+        "image argument": (
             "extraCommands = ''",
             "extraCommand = ''",
+            "packages.x86_64-linux.web-image:",
             "unexpected argument 'extraCommand'",
         ),
-        # A NixOS option that does not exist.
-        (
-            "nix/modules/nixos/web.nix",
+    },
+    ("nix/modules/nixos/web.nix", "evaluate"): {
+        "NixOS option": (
             "networking.firewall.allowedTCPPorts",
             "networking.firewall.allowedTCPPort",
+            "nixosModules:",
             "The option `networking.firewall.allowedTCPPort' does not exist",
         ),
-    ],
-)
-def test_a_misspelt_argument_turns_it_red(tree, file, old, new, message):
+        # Type, example and description on every services.duet option.
+        "undocumented option": (
+            "      example = 8080;\n",
+            "",
+            "option services.duet.web.port lacks a type, a description or an example",
+        ),
+        "gunicorn's log format in ExecStart=": (
+            "${units.escapeSpecifiers webCfg.extraArgs}",
+            "${webCfg.extraArgs}",
+            "would reach a unit file with a bare `%'",
+            "--access-logformat '%(h)s %(r)s %(s)s'",
+        ),
+    },
+    ("nix/lib/units.nix", "evaluate"): {
+        # The stub option tree refuses a bare `%` in a unit's environment or serviceConfig;
+        # tools/nix_offline/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
+        "no escaping in units": (
+            'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
+            "toString value",
+            "nixosModules:",
+            "would reach a unit file with a bare `%'",
+            "%3Aweb",
+        ),
+    },
+    ("nix/packages/web.nix", "parse"): {
+        "file that does not parse": (
+            "args: (import",
+            "args: (import =",
+            "nix/packages/web.nix does not parse",
+        ),
+        "impure builtin": (
+            "args: (import",
+            'args: assert builtins.getEnv "HOME" != ""; (import',
+            "nix/packages/web.nix:3: `getEnv' reads the machine",
+        ),
+    },
+    ("nix/checks/vm.nix", "script"): {
+        "VM testScript": (
+            "web.wait_for_open_port(8000)",
+            'web.wait_for_open_port("8000")\n            not_defined_anywhere()',
+            "mypy rejects the VM testScript",
+            'incompatible type "str"; expected "int"',
+            "pyflakes rejects the VM testScript",
+            "undefined name 'not_defined_anywhere'",
+        ),
+    },
+    ("nix/checks/vm.nix", "network"): {
+        # The dual-stack test network (tools/dev/dualstack.py). No ip6tables rule for
+        # PostgreSQL: web's and worker's IPv6 attempts hang on DROP.
+        "PostgreSQL over IPv4 only": (
+            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept",
+            "",
+            "db: the firewall accepts web on tcp/5432 over IPv4 only",
+        ),
+        # IPv4 rules only, as ip6tables would never see them.
+        "Redis over IPv4 only": (
+            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 6379",
+            "iptables -A nixos-fw -p tcp -s ${address} --dport 6379",
+            "db: the firewall accepts worker on tcp/6379 over IPv4 only",
+        ),
+        # No IPv6 pg_hba line: libpq's first attempt is refused, and it does not try the next.
+        "pg_hba over IPv4 only": (
+            "host duet duet_migrator,duet_web,duet_worker ${address}/128 scram-sha-256",
+            "# ${address}/128",
+            "db: pg_hba lets web in (host duet duet_migrator,duet_web,duet_worker scram-sha-256)"
+            " over IPv4 only",
+        ),
+        "Redis binds IPv4 only": (
+            'bind = "0.0.0.0 ::";',
+            'bind = "0.0.0.0";',
+            "db: Redis server duet binds '0.0.0.0', IPv4 only",
+        ),
+        "web binds IPv4 only": (
+            'address = "::";',
+            'address = "0.0.0.0";',
+            "web: duet's web binds '0.0.0.0', IPv4 only",
+        ),
+    },
+    ("tools/nix_offline/nixpkgs/nixos/testing.nix", "network"): {
+        # The stub test network without IPv6, as before nixpkgs pull request 319308.
+        "test network IPv4 only": (
+            'networking.primaryIPv6Address = primary "ipv6";',
+            "",
+            "web: /etc/hosts has no IPv6 line for db",
+        ),
+    },
+}
+CASES = {
+    name: (file, step, *case)
+    for (file, step), group in MUTATIONS.items()
+    for name, case in group.items()
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_mutation_turns_it_red(tree, name):
+    file, step, old, new, *messages = CASES[name]
     edit(tree / file, old, new)
-    report, text = problems(tree, "parse", "evaluate")
-    assert message in text
-    assert len(report.evaluated) < len(report.outputs)
-
-
-def test_an_override_naming_a_package_not_in_the_lock_turns_it_red(tree):
-    edit(
-        tree / "nix/lib/python.nix",
-        "shared-resource = flake.packages",
-        "no-such-package = prev.six;\n      shared-resource = flake.packages",
-    )
-    _, text = problems(tree, "parse", "evaluate")
-    assert "override names `no-such-package', which is not a package in the lock" in text
-
-
-def test_an_override_that_is_not_final_prev_turns_it_red(tree):
-    edit(tree / "nix/lib/python.nix", "extend (\n    final: prev: {", "extend (\n    prev: {")
-    _, text = problems(tree, "parse", "evaluate")
-    assert "must take two arguments, `final: prev:'" in text
+    report, text = problems(tree, "parse", step)
+    for message in messages:
+        assert message in text
+    if step == "parse":
+        assert report.files - report.parsed == (name == "file that does not parse")
 
 
 @pytest.mark.parametrize(
@@ -127,26 +226,6 @@ def test_a_missing_output_turns_it_red(tree, file, output):
     assert len(report.evaluated) < len(report.outputs)
 
 
-def test_a_file_that_does_not_parse_turns_it_red(tree):
-    edit(tree / "nix/packages/web.nix", "mainProgram = ", "mainProgram = = ")
-    report, text = problems(tree, "parse")
-    assert "nix/packages/web.nix does not parse" in text
-    assert report.parsed == report.files - 1
-
-
-def test_the_vm_test_script_is_linted_and_type_checked(tree):
-    edit(
-        tree / "nix/checks/vm.nix",
-        "web.wait_for_open_port(8000)",
-        'web.wait_for_open_port("8000")\n            not_defined_anywhere()',
-    )
-    _, text = problems(tree, "parse", "script")
-    assert "mypy rejects the VM testScript" in text
-    assert 'incompatible type "str"; expected "int"' in text
-    assert "pyflakes rejects the VM testScript" in text
-    assert "undefined name 'not_defined_anywhere'" in text
-
-
 def mutate_lock(tree, change):
     lock = json.loads((tree / "flake.lock").read_text())
     change(lock["nodes"])
@@ -161,29 +240,20 @@ def test_a_wrong_root_follows_is_rejected_by_nix_itself(tree):
 
     mutate_lock(tree, change)
     _, text = problems(tree, "lock")
+    assert "flake.lock: poetry2nix/nixpkgs must follow ['nixpkgs'], as flake.nix says" in text
     assert "`nix flake metadata --offline --no-update-lock-file` rejects it" in text
     assert "requires lock file changes" in text
 
 
-def test_a_wrong_nested_follows_is_caught_by_the_graph_check(tree):
-    # Nix 2.8 accepts this one (it trusts the old lock below an unchanged input), so the
-    # graph check is what catches it.
+def test_a_lock_unlike_the_pin_in_flake_nix_is_caught(tree):
+    # Nix 2.8 trusts the locked revision; flake.nix states the pin.
     def change(nodes):
-        nodes["treefmt-nix"]["inputs"]["nixpkgs"] = ["nixpkgs"]
+        nodes["nixpkgs"]["locked"]["rev"] = "0" * 40
 
     mutate_lock(tree, change)
     _, text = problems(tree, "lock")
-    assert "poetry2nix/treefmt-nix/nixpkgs must follow ['poetry2nix', 'nixpkgs']" in text
+    assert "flake.lock: nixpkgs is locked at 0000000000" in text
     assert "nix flake metadata" not in text
-
-
-def test_a_wrong_pin_is_caught(tree):
-    def change(nodes):
-        nodes["systems_2"]["locked"]["rev"] = "0" * 40
-
-    mutate_lock(tree, change)
-    _, text = problems(tree, "lock")
-    assert "flake.lock: poetry2nix/systems locked is" in text
 
 
 def test_a_missing_node_is_caught(tree):
@@ -195,26 +265,15 @@ def test_a_missing_node_is_caught(tree):
     assert "poetry2nix/flake-utils points at 'flake-utils', which is not a node" in text
 
 
-def test_an_undocumented_option_turns_it_red(tree):
-    # Type, example and description on every services.duet option.
-    edit(tree / "nix/modules/nixos/web.nix", "      example = 8080;\n", "")
-    _, text = problems(tree, "parse", "evaluate")
-    assert "option services.duet.web.port lacks a type, a description or an example" in text
-
-
 def test_an_input_that_does_not_match_the_lock_turns_it_red(tree):
-    # The lock graph is checked against the inputs flake.nix declares, and Nix 2.8 refuses
-    # to relock offline.
+    # flake.nix names the pinned commit, and Nix 2.8 refuses to relock offline.
     edit(
         tree / "flake.nix",
-        "github:NixOS/nixpkgs/nixos-25.05",
-        "github:NixOS/nixpkgs/nixos-unstable",
+        "nixpkgs/ac62194c3917d5f474c1a844b6fd6da2db95077d",
+        "nixpkgs/nixos-25.05",
     )
     _, text = problems(tree, "lock")
-    assert (
-        "flake.nix: nixpkgs.url = 'github:NixOS/nixpkgs/nixos-unstable' is not the pinned one"
-        in text
-    )
+    assert "flake.nix: nixpkgs.url = 'github:NixOS/nixpkgs/nixos-25.05' names no commit" in text
     assert "`nix flake metadata --offline --no-update-lock-file` rejects it" in text
 
 
@@ -234,61 +293,6 @@ def test_only_psycopg2_and_shared_resource_build_from_source(tree, tmp_path):
                 " (builtins.head shell.nativeBuildInputs).nativeBuildInputs)",
             )
             assert sorted(built) == ["psycopg2", "shared-resource"], (system, service)
-
-
-# --- the dual-stack test network (harness/dualstack.py) --------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("file", "old", "new", "message"),
-    [
-        # No ip6tables rule for PostgreSQL: web's and worker's IPv6 attempts hang on DROP.
-        (
-            "nix/checks/vm.nix",
-            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept",
-            "",
-            "db: the firewall accepts web on tcp/5432 over IPv4 only",
-        ),
-        # IPv4 rules only, as ip6tables would never see them.
-        (
-            "nix/checks/vm.nix",
-            "ip6tables -A nixos-fw -p tcp -s ${address} --dport 6379",
-            "iptables -A nixos-fw -p tcp -s ${address} --dport 6379",
-            "db: the firewall accepts worker on tcp/6379 over IPv4 only",
-        ),
-        # No IPv6 pg_hba line: libpq's first attempt is refused, and it does not try the next.
-        (
-            "nix/checks/vm.nix",
-            "host duet duet_migrator,duet_web,duet_worker ${address}/128 scram-sha-256",
-            "# ${address}/128",
-            "db: pg_hba lets web in (host duet duet_migrator,duet_web,duet_worker scram-sha-256)"
-            " over IPv4 only",
-        ),
-        (
-            "nix/checks/vm.nix",
-            'bind = "0.0.0.0 ::";',
-            'bind = "0.0.0.0";',
-            "db: Redis server duet binds '0.0.0.0', IPv4 only",
-        ),
-        (
-            "nix/checks/vm.nix",
-            'address = "::";',
-            'address = "0.0.0.0";',
-            "web: duet's web binds '0.0.0.0', IPv4 only",
-        ),
-        # The stub test network without IPv6, as before nixpkgs pull request 319308.
-        (
-            "tools/nix_offline/nixpkgs/nixos/testing.nix",
-            'networking.primaryIPv6Address = primary "ipv6";',
-            "",
-            "web: /etc/hosts has no IPv6 line for db",
-        ),
-    ],
-)
-def test_a_rule_for_one_address_family_turns_it_red(tree, file, old, new, message):
-    edit(tree / file, old, new)
-    _, text = problems(tree, "parse", "network")
-    assert message in text
 
 
 # --- `%` in unit files (nix/lib/units.nix, escapeSpecifiers) ------------------------------
@@ -320,35 +324,6 @@ def test_a_percent_sign_is_escaped_in_units_but_not_for_systemd_run(tree, tmp_pa
     assert nodes["web"] == nodes["migrate"] == nodes["worker"] == escaped
     assert f"--setenv=CACHE_URL={value}" in nodes["manage"]
     assert "%%" not in nodes["manage"]
-
-
-@pytest.mark.parametrize(
-    ("file", "old", "new", "value"),
-    [
-        # No escaping at all: the URL-encoded CACHE_URL reaches Environment= first.
-        (
-            "nix/lib/units.nix",
-            'builtins.replaceStrings [ "%" ] [ "%%" ] (toString value)',
-            "toString value",
-            "%3Aweb",
-        ),
-        # gunicorn's log format in ExecStart=.
-        (
-            "nix/modules/nixos/web.nix",
-            "${units.escapeSpecifiers webCfg.extraArgs}",
-            "${webCfg.extraArgs}",
-            "--access-logformat '%(h)s %(r)s %(s)s'",
-        ),
-    ],
-)
-def test_an_unescaped_percent_sign_in_a_unit_turns_it_red(tree, file, old, new, value):
-    # The stub option tree refuses a bare `%` in a unit's environment or serviceConfig;
-    # tools/nix_offline/nixos-modules.nix sets a URL-encoded value and a gunicorn log format.
-    edit(tree / file, old, new)
-    report, text = problems(tree, "parse", "evaluate")
-    assert "would reach a unit file with a bare `%'" in text
-    assert value in text
-    assert "nixosModules.default" not in report.evaluated
 
 
 # --- wheel names the pinned poetry2nix cannot parse ---------------------------------------
@@ -413,23 +388,6 @@ def test_the_stub_takes_the_wheel_the_pinned_rules_take(tree, tmp_path):
     assert files["web x86_64-linux psycopg2"].endswith(".tar.gz")
 
 
-def test_an_environment_that_differs_from_its_lock_turns_it_red(tree):
-    edit(
-        tree / "nix/lib/python.nix",
-        "shared-resource = flake.packages",
-        "packaging = python.pkgs.packaging;\n      shared-resource = flake.packages",
-    )
-    _, text = problems(tree, "parse", "evaluate")
-    assert "environment differs from its lock: packaging (version) in web env on" in text
-
-
-def test_an_impure_builtin_turns_it_red(tree):
-    impure = 'x = builtins.getEnv "HOME";\n  mainProgram = '
-    edit(tree / "nix/packages/web.nix", "mainProgram = ", impure)
-    _, text = problems(tree, "parse")
-    assert "nix/packages/web.nix:" in text and "`getEnv' reads the machine" in text
-
-
 # --- upstream mode (only with the real sources; README, "What is tested where") -----------
 
 upstream = pytest.mark.skipif(
@@ -454,7 +412,7 @@ def test_upstream_mode_evaluates_every_output_with_the_real_code(capsys):
 
 
 @upstream
-def test_upstream_mode_refuses_another_poetry2nix(tmp_path):
+def test_upstream_mode_refuses_another_poetry2nix(tree, tmp_path):
     poetry2nix, lib = nixcheck.upstream_sources()
     other = tmp_path / "poetry2nix"
     shutil.copytree(poetry2nix, other)
@@ -462,7 +420,7 @@ def test_upstream_mode_refuses_another_poetry2nix(tmp_path):
     (other / "README.md").write_text("changed\n")
     nix = nixcheck.Nix(tmp_path / "store")
     with pytest.raises(nixcheck.NixCheckError, match="is not poetry2nix at the pin"):
-        nixcheck.verify_sources(nix, other, lib)
+        nixcheck.verify_sources(nix, other, lib, tree)
 
 
 @upstream
@@ -479,6 +437,31 @@ def test_the_real_poetry2nix_fails_without_the_fix_and_passes_with_it(tree, tmp_
     real = {"riscv64": "attribute 'riscv64' missing"}.get(kind, "assertion '(m != null)' failed")
     with pytest.raises(nixcheck.NixCheckError, match=re.escape(real)):
         nixcheck.nix_eval(nix, tree, "packages.x86_64-linux.web", "p: p.drvPath", inputs=inputs)
+
+
+@upstream
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # Nix 2.8 trusts the old lock below an unchanged input: only poetry2nix's own lock
+        # shows these.
+        (
+            lambda nodes: nodes["systems_2"]["locked"].update(rev="0" * 40),
+            "flake.lock: poetry2nix/systems locked is",
+        ),
+        (
+            lambda nodes: nodes["treefmt-nix"]["inputs"].update(nixpkgs=["nixpkgs"]),
+            "poetry2nix/treefmt-nix/nixpkgs must follow ['poetry2nix', 'nixpkgs']",
+        ),
+    ],
+)
+def test_poetry2nix_inputs_unlike_its_own_lock_are_caught(tree, change, message):
+    poetry2nix, _ = nixcheck.upstream_sources()
+    theirs = json.loads((poetry2nix / "flake.lock").read_text())
+    ours = json.loads((tree / "flake.lock").read_text())
+    assert nixcheck.lock_against_input(ours, theirs, "poetry2nix") == []
+    change(ours["nodes"])
+    assert message in "\n".join(nixcheck.lock_against_input(ours, theirs, "poetry2nix"))
 
 
 # --- the module system stub against the real one ------------------------------------------

@@ -1,11 +1,11 @@
 # A service's dev shell: its own locked environment (dev group included), Poetry, psql and
 # redis-cli, and shared_resource editable from the checkout.
-{ pkgs, environment }:
-{ service }:
+service:
+args@{ pkgs, ... }:
 pkgs.mkShell {
   name = "duet-${service}";
   packages = [
-    environment
+    ((import ./python.nix args).environment service)
     pkgs.git
     pkgs.poetry
     # psql

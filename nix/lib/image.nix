@@ -9,11 +9,13 @@
   env ? [ ],
   extraContents ? [ ],
   ports ? { },
-  # An OCI Healthcheck ({ Test; Interval; ... }, durations in nanoseconds), or null.
-  healthcheck ? null,
+  # The OCI Healthcheck: `program` from the package's bin/, every `interval` seconds once
+  # `startPeriod` seconds have passed, 5 s to answer, 3 tries.
+  health,
 }:
 let
   inherit (pkgs) dockerTools;
+  seconds = n: n * 1000000000;
   uid = "1000";
   user = dockerTools.fakeNss.override {
     extraPasswdLines = [ "duet:x:${uid}:${uid}:duet:/var/empty:/bin/sh" ];
@@ -45,6 +47,15 @@ dockerTools.buildLayeredImage {
     ]
     ++ env;
     ExposedPorts = ports;
-  }
-  // pkgs.lib.optionalAttrs (healthcheck != null) { Healthcheck = healthcheck; };
+    Healthcheck = {
+      Test = [
+        "CMD"
+        "${package}/bin/${health.program}"
+      ];
+      Interval = seconds health.interval;
+      Timeout = seconds 5;
+      StartPeriod = seconds health.startPeriod;
+      Retries = 3;
+    };
+  };
 }

@@ -5,8 +5,6 @@
   name,
   environment,
   src,
-  # Where in src pytest runs (its pyproject.toml holds the pytest settings).
-  directory ? ".",
   # Shell run before the test servers start (runHook runs the preCheck string before the
   # hooks' preCheckHooks).
   preCheck ? "",
@@ -42,7 +40,6 @@ pkgs.stdenv.mkDerivation {
     export REDIS_SOCKET=$NIX_BUILD_TOP/redis.sock
     runHook preCheck
     export HOME=$TMPDIR
-    cd ${directory}
     python -m pytest -p no:cacheprovider
     runHook postCheck
   '';

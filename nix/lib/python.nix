@@ -22,7 +22,9 @@ let
   # jsonschema (adds nixpkgs' importlib-resources at run time), django (gettext and an
   # sdist build of pytest-runner), mypy (nixpkgs' types-typed-ast, types-setuptools,
   # types-psutil), cryptography (setuptools-rust, cffi from the build Python, openssl,
-  # libxcrypt), rich (commonmark). `overrideOverlay` sees the set before the defaults, so
+  # libxcrypt), rich (commonmark), and matplotlib and its dependencies numpy (BLAS), pillow
+  # (image libraries) and kiwisolver (cppy), the web's dev group, whose overrides serve a
+  # source build. `overrideOverlay` sees the set before the defaults, so
   # these names keep the lock's derivation. README, "The environments and their locks",
   # lists every remaining difference and why it stays.
   keepLocked =
@@ -31,8 +33,12 @@ let
       "cryptography"
       "django"
       "jsonschema"
+      "kiwisolver"
+      "matplotlib"
       "mypy"
+      "numpy"
       "packaging"
+      "pillow"
       "rich"
     ]) (name: prev.${name});
 
@@ -59,6 +65,32 @@ let
   # poetry2nix cannot parse (./poetry-lock.nix says why, and its limits).
   lockFor = service: (import ./poetry-lock.nix { inherit lib; }).filtered (../.. + "/${service}/poetry.lock");
 
+  # Each service's code beside its pyproject.toml: what its package and its tests are made
+  # of, so that edits elsewhere rebuild neither.
+  code = {
+    web = [
+      "manage.py"
+      "duet_web"
+      "documents"
+      "api_tokens"
+    ];
+    worker = [
+      "duet_worker"
+      "summaries"
+    ];
+  };
+  sourceOf =
+    service: extra:
+    let
+      root = ../.. + "/${service}";
+    in
+    lib.fileset.toSource {
+      inherit root;
+      fileset = lib.fileset.unions (
+        map (file: root + "/${file}") ([ "pyproject.toml" ] ++ code.${service} ++ extra)
+      );
+    };
+
   projectArgs = service: {
     # A path literal inside the flake, never filtered: poetry2nix resolves the lock's
     # `../shared_resource` against it (pwd defaults to projectDir).
@@ -71,27 +103,6 @@ let
     # backends newer than April 2025.
     preferWheels = true;
   };
-in
-{
-  inherit python poetry2nix overrides;
-
-  # The service as an application: its console scripts, with the main dependency group.
-  application =
-    {
-      service,
-      src,
-      mainProgram,
-    }:
-    poetry2nix.mkPoetryApplication (
-      projectArgs service
-      // {
-        inherit src;
-        # Tests run in checks (nix/checks), against an environment with the dev group.
-        checkGroups = [ ];
-        doCheck = false;
-        meta.mainProgram = mainProgram;
-      }
-    );
 
   # The service's locked environment with its dev group (pytest, ruff): dev shells and checks.
   environment =
@@ -105,4 +116,33 @@ in
         ];
       }
     );
+in
+{
+  inherit python poetry2nix overrides;
+
+  # The service as an application: its console scripts (`duet-<service>` the main one),
+  # with the main dependency group; shared_resource arrives as its own derivation.
+  application =
+    service:
+    poetry2nix.mkPoetryApplication (
+      projectArgs service
+      // {
+        src = sourceOf service [ "poetry.lock" ];
+        # Tests run in checks (nix/checks), against an environment with the dev group.
+        checkGroups = [ ];
+        doCheck = false;
+        meta.mainProgram = "duet-${service}";
+      }
+    );
+
+  inherit environment;
+
+  # The service's suite in the build sandbox, in its environment.
+  tests =
+    service:
+    import ./pytest-check.nix { inherit pkgs; } {
+      name = "duet-${service}-tests";
+      environment = environment service;
+      src = sourceOf service [ "tests" ];
+    };
 }

@@ -1,6 +1,7 @@
-# The systemd pieces every duet unit is made of, written once: the
-# hardening baseline, the environment, the credentials and the launcher that hands them to
-# the process. Imported by web.nix and worker.nix; not a module.
+# What the web and worker modules share, written once: the options both sides have, the
+# hardening baseline and [Service] lines every unit starts from, the environment, the
+# credentials and the launcher that hands them to the process. Imported by web.nix,
+# worker.nix and common.nix; not a module.
 {
   config,
   lib,
@@ -57,31 +58,21 @@ let
   # specifiers itself when it writes the transient unit).
   escapeSpecifiers = value: builtins.replaceStrings [ "%" ] [ "%%" ] (toString value);
 
-  toEnvironment = lib.mapAttrs (
-    _: value:
-    if lib.isBool value then
-      lib.boolToString value
-    else
-      toString value
-  );
-in
-{
-  inherit launcher environmentValue escapeSpecifiers;
-
-  # What goes into a unit file, escaped (above): an environment, LoadCredential= lines,
-  # EnvironmentFile= paths.
-  unitEnvironment = lib.mapAttrs (_: escapeSpecifiers);
   unitLines = map escapeSpecifiers;
 
-  # `services.duet.<side>.settings`: one side's environment, on top of the shared one.
-  settingsOption =
-    who: example:
+  # One of the flake's packages, as an option defaulting to it.
+  packageOption =
+    flake: name: description:
     lib.mkOption {
-      type = lib.types.attrsOf environmentValue;
-      default = { };
-      inherit example;
-      description = "Environment of ${who} only, on top of {option}`services.duet.settings`.";
+      type = lib.types.package;
+      default = flake.packages.${pkgs.stdenv.hostPlatform.system}.${name};
+      defaultText = lib.literalExpression "duet.packages.\${system}.${name}";
+      example = lib.literalExpression "inputs.duet.packages.x86_64-linux.${name}";
+      inherit description;
     };
+
+  environmentFiles = lib.optional (cfg.environmentFile != null) cfg.environmentFile;
+  redisGroup = config.services.redis.servers.duet.group;
 
   # The pretix/paperless baseline, sorted; units relax it only with a reason beside them.
   hardening = {
@@ -121,6 +112,45 @@ in
     UMask = "0077";
   };
 
+  toEnvironment = lib.mapAttrs (
+    _: value:
+    if lib.isBool value then
+      lib.boolToString value
+    else
+      toString value
+  );
+
+  # What tells the two sides' shared options apart: `who` runs the side's code, `program`
+  # takes its extraArgs.
+  sides = {
+    web = {
+      enable = "duet's web service (the DRF API), its migrations and sweeper";
+      package = "The web application (console scripts `duet-web` and `duet-manage`).";
+      who = "the web-side processes";
+      program = "gunicorn";
+    };
+    worker = {
+      enable = "duet's Celery worker";
+      package = "The worker application (console script `duet-worker`).";
+      who = "the worker";
+      program = "`celery worker`";
+    };
+  };
+in
+{
+  inherit
+    launcher
+    environmentValue
+    escapeSpecifiers
+    unitLines
+    hardening
+    environmentFiles
+    packageOption
+    ;
+
+  # What goes into a unit file, escaped (above): an environment, LoadCredential= lines.
+  unitEnvironment = lib.mapAttrs (_: escapeSpecifiers);
+
   # The environment of a process connecting as `role`: duet's settings, then libpq's
   # variables (the default DATABASE_URL names only the database, README.md), then the
   # process's own. Unescaped: a unit takes it through unitEnvironment.
@@ -144,8 +174,6 @@ in
     lib.optional (db.passwordFiles.${role} != null) "database-password:${db.passwordFiles.${role}}"
     ++ lib.mapAttrsToList (name: file: "${name}:${file}") files;
 
-  environmentFiles = lib.optional (cfg.environmentFile != null) cfg.environmentFile;
-
   # Ordering against a PostgreSQL on this host (25.05: postgresql.service, no .target).
   databaseUnits = lib.optionals db.createLocally [
     "postgresql.service"
@@ -153,5 +181,63 @@ in
   ];
 
   brokerUnits = lib.optional cfg.broker.createLocally "redis-duet.service";
-  brokerGroups = lib.optional cfg.broker.createLocally config.services.redis.servers.duet.group;
+
+  # The [Service] lines every unit running duet's code starts from, as pretix's
+  # commonUnitConfig: the hardening baseline, the side's user in the `duet` group (and
+  # Redis's, for its socket), the environment file, a private runtime directory.
+  serviceConfig =
+    user:
+    hardening
+    // {
+      User = user;
+      Group = "duet";
+      SupplementaryGroups = lib.optional cfg.broker.createLocally redisGroup;
+      EnvironmentFile = unitLines environmentFiles;
+      RuntimeDirectoryMode = "0700";
+    };
+
+  # The system user a side's units run as.
+  user = description: {
+    isSystemUser = true;
+    group = "duet";
+    inherit description;
+  };
+
+  # The options services.duet.web and services.duet.worker both have, with the side's
+  # examples.
+  sideOptions =
+    flake: side: examples:
+    let
+      inherit (sides.${side}) enable package who program;
+    in
+    {
+      enable = lib.mkEnableOption enable;
+
+      package = packageOption flake side package;
+
+      credentials = lib.mkOption {
+        type = lib.types.attrsOf lib.types.path;
+        default = { };
+        example = examples.credentials;
+        description = ''
+          Files passed with LoadCredential to ${who}, each as `<NAME>_FILE` (any variable
+          of README.md's table may come from a file).
+        '';
+      };
+
+      settings = lib.mkOption {
+        type = lib.types.attrsOf environmentValue;
+        default = { };
+        example = examples.settings;
+        description = "Environment of ${who} only, on top of {option}`services.duet.settings`.";
+      };
+
+      extraArgs = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ ];
+        example = examples.extraArgs;
+        apply = lib.escapeShellArgs;
+        description = "Extra arguments to ${program}.";
+      };
+    };
 }

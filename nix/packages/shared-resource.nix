@@ -1,10 +1,10 @@
 # shared_resource, built once: the one store path both services' closures hold
 # (docs/nix.md; nix/checks/shared-resource-one-path.nix proves it).
-{ pkgs, ... }:
+args@{ pkgs, ... }:
 let
   inherit (pkgs) lib;
-  # Must be the interpreter of nix/lib/python.nix, whose package sets this is injected into.
-  python = pkgs.python312;
+  # The interpreter of both package sets this is injected into.
+  inherit (import ../lib/python.nix args) python;
   root = ../../shared_resource;
   pyproject = lib.importTOML (root + "/pyproject.toml");
 in

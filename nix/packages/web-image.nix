@@ -22,14 +22,9 @@ import ../lib/image.nix { inherit pkgs; } {
     "8000/tcp" = { };
   };
   # GET /api/health/ on the bound port (no curl in the image: duet_web/cli.py, health).
-  healthcheck = {
-    Test = [
-      "CMD"
-      "${web}/bin/duet-web-health"
-    ];
-    Interval = 10 * 1000000000;
-    Timeout = 5 * 1000000000;
-    StartPeriod = 20 * 1000000000;
-    Retries = 3;
+  health = {
+    program = "duet-web-health";
+    interval = 10;
+    startPeriod = 20;
   };
 }

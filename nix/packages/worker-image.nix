@@ -19,14 +19,9 @@ import ../lib/image.nix { inherit pkgs; } {
   # Liveness from the worker's heartbeat file, not `celery inspect ping`, which SQS cannot
   # answer (duet_worker/celery.py, Heartbeat).
   env = [ "DUET_WORKER_HEARTBEAT_FILE=/tmp/duet-worker.heartbeat" ];
-  healthcheck = {
-    Test = [
-      "CMD"
-      "${worker}/bin/duet-worker-health"
-    ];
-    Interval = 30 * 1000000000;
-    Timeout = 5 * 1000000000;
-    StartPeriod = 60 * 1000000000;
-    Retries = 3;
+  health = {
+    program = "duet-worker-health";
+    interval = 30;
+    startPeriod = 60;
   };
 }

@@ -15,26 +15,18 @@ Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never bui
    them, against the typed driver stub in ``tools/nix_offline/test-driver``; its nodes' firewall
    rules, pg_hba lines and binds answer each peer on both of its addresses, as the
    dual-stack test network needs (dualstack.py);
-4. ``flake.lock`` holds the pinned revisions, its graph is complete and matches the inputs
-   ``flake.nix`` declares, and ``nix flake metadata --offline --no-update-lock-file``
-   accepts it.
+4. ``flake.lock`` pins what ``flake.nix``'s input URLs state, every reference in it resolves,
+   and ``nix flake metadata --offline --no-update-lock-file`` accepts it.
 
-It works on a snapshot of the tree (tracked and untracked files, not ignored ones) in a
-temporary folder, so a flake with uncommitted files is checked as it is, and so that the
-tests can check mutated copies. It prints one line:
-
-    nix-offline: files=<n> parsed=<n> outputs=<m> evaluated=<m>
-
-Then *upstream mode*, when ``DUET_POETRY2NIX_SRC`` and ``DUET_NIXPKGS_LIB_SRC`` name the real
-poetry2nix (at the pin, checked by its NAR hash) and nixpkgs' real ``lib/`` (nixpkgs.lib
-07aef7aa, likewise): every output again with those in place of the stubs, the environments
-against their locks, and the stubs against the real code (the same file chosen for every
-locked package, the same NixOS option values). It prints
-
-    nix-upstream: poetry2nix=<12 hex> lib=<12 hex> outputs=<m> evaluated=<m>
-
-or ``nix-upstream: skipped (...)`` without the variables. ``./dev nix`` runs all this alone.
-
+It works on a snapshot of the tree (tracked and untracked files, not ignored ones), so that
+uncommitted files count and the tests can check mutated copies, and prints
+``nix-offline: files=<n> parsed=<n> outputs=<m> evaluated=<m>``. Then *upstream mode*, when
+``DUET_POETRY2NIX_SRC`` and ``DUET_NIXPKGS_LIB_SRC`` name the real poetry2nix (flake.lock's,
+by its NAR hash) and nixpkgs' real ``lib/`` (``NIXPKGS_LIB``): every output again with those
+in place of the stubs, the environments against their locks, flake.lock's poetry2nix inputs
+against poetry2nix's own lock, and the stubs against the real code (the same file chosen for
+every locked package, the same NixOS option values). It prints ``nix-upstream:
+poetry2nix=<12 hex> lib=<12 hex> outputs=<m> evaluated=<m>``, or ``nix-upstream: skipped``.
 Nothing here builds or runs a derivation, an image or a VM.
 """
 
@@ -49,7 +41,8 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,101 +68,6 @@ REQUIRED = {
 }
 #: Checks that exist on one system only.
 SYSTEM_ONLY = {"vm": "x86_64-linux"}
-
-#: flake.lock, as the README pins it: the two direct inputs, and every node poetry2nix's own
-#: inputs need, with the values of poetry2nix's flake.lock at ce2369db.
-GITHUB = "github"
-PINS = {
-    "nixpkgs": {
-        "locked": {
-            "lastModified": 1767313136,
-            "narHash": "sha256-16KkgfdYqjaeRGBaYsNrhPRRENs0qzkQVUooNHtoy2w=",
-            "owner": "NixOS",
-            "repo": "nixpkgs",
-            "rev": "ac62194c3917d5f474c1a844b6fd6da2db95077d",
-            "type": GITHUB,
-        },
-        "original": {"owner": "NixOS", "ref": "nixos-25.05", "repo": "nixpkgs", "type": GITHUB},
-    },
-    "poetry2nix": {
-        "locked": {
-            "lastModified": 1743690424,
-            "narHash": "sha256-cX98bUuKuihOaRp8dNV1Mq7u6/CQZWTPth2IJPATBXc=",
-            "owner": "nix-community",
-            "repo": "poetry2nix",
-            "rev": "ce2369db77f45688172384bbeb962bc6c2ea6f94",
-            "type": GITHUB,
-        },
-        "original": {"owner": "nix-community", "repo": "poetry2nix", "type": GITHUB},
-    },
-    "poetry2nix/flake-utils": {
-        "locked": {
-            "lastModified": 1726560853,
-            "narHash": "sha256-X6rJYSESBVr3hBoH0WbKE5KvhPU5bloyZ2L4K60/fPQ=",
-            "owner": "numtide",
-            "repo": "flake-utils",
-            "rev": "c1dfcf08411b08f6b8615f7d8971a2bfa81d5e8a",
-            "type": GITHUB,
-        },
-        "original": {"owner": "numtide", "repo": "flake-utils", "type": GITHUB},
-    },
-    "poetry2nix/nix-github-actions": {
-        "locked": {
-            "lastModified": 1729742964,
-            "narHash": "sha256-B4mzTcQ0FZHdpeWcpDYPERtyjJd/NIuaQ9+BV1h+MpA=",
-            "owner": "nix-community",
-            "repo": "nix-github-actions",
-            "rev": "e04df33f62cdcf93d73e9a04142464753a16db67",
-            "type": GITHUB,
-        },
-        "original": {"owner": "nix-community", "repo": "nix-github-actions", "type": GITHUB},
-    },
-    "poetry2nix/treefmt-nix": {
-        "locked": {
-            "lastModified": 1730120726,
-            "narHash": "sha256-LqHYIxMrl/1p3/kvm2ir925tZ8DkI0KA10djk8wecSk=",
-            "owner": "numtide",
-            "repo": "treefmt-nix",
-            "rev": "9ef337e492a5555d8e17a51c911ff1f02635be15",
-            "type": GITHUB,
-        },
-        "original": {"owner": "numtide", "repo": "treefmt-nix", "type": GITHUB},
-    },
-}
-_SYSTEMS_PIN = {
-    "locked": {
-        "lastModified": 1681028828,
-        "narHash": "sha256-Vy1rq5AaRuLzOxct8nz4T6wlgyUR7zLU309k9mBC768=",
-        "owner": "nix-systems",
-        "repo": "default",
-        "rev": "da67096a3b9bf56a91d16901293e51ba5b49a27e",
-        "type": GITHUB,
-    },
-    "original": {"owner": "nix-systems", "repo": "default", "type": GITHUB},
-}
-PINS["poetry2nix/systems"] = _SYSTEMS_PIN
-PINS["poetry2nix/flake-utils/systems"] = _SYSTEMS_PIN
-
-#: Each input's own inputs, by input path: a node, or the follows Nix writes (a list,
-#: absolute from the root flake). The follows of poetry2nix's own inputs stay relative to
-#: poetry2nix, ["poetry2nix", "nixpkgs"]; Nix 2.8 accepts ["nixpkgs"] there too, which
-#: would silently mean something else, so this check is the only one that catches it.
-GRAPH = {
-    "": {"nixpkgs": "nixpkgs", "poetry2nix": "poetry2nix"},
-    "nixpkgs": {},
-    "poetry2nix": {
-        "flake-utils": "poetry2nix/flake-utils",
-        "nix-github-actions": "poetry2nix/nix-github-actions",
-        "nixpkgs": ["nixpkgs"],
-        "systems": "poetry2nix/systems",
-        "treefmt-nix": "poetry2nix/treefmt-nix",
-    },
-    "poetry2nix/flake-utils": {"systems": "poetry2nix/flake-utils/systems"},
-    "poetry2nix/flake-utils/systems": {},
-    "poetry2nix/nix-github-actions": {"nixpkgs": ["poetry2nix", "nixpkgs"]},
-    "poetry2nix/systems": {},
-    "poetry2nix/treefmt-nix": {"nixpkgs": ["poetry2nix", "nixpkgs"]},
-}
 
 DRIVER_STUB = Path("tools/nix_offline/test-driver")
 VM_CHECK = "checks.x86_64-linux.vm"
@@ -212,33 +110,22 @@ class Nix:
             "--offline",
         ]
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+    def call(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         # No user configuration, registries or substituters: the same run everywhere.
-        env.update(
-            NIX_CONFIG="substituters =\nflake-registry =\nwarn-dirty = false",
-            NIX_USER_CONF_FILES="",
-            HOME=str(self.store_root.parent / "home"),
-            XDG_CACHE_HOME=str(self.store_root.parent / "cache"),
-        )
-        return env
+        env = {
+            **os.environ,
+            "NIX_CONFIG": "substituters =\nflake-registry =\nwarn-dirty = false",
+            "NIX_USER_CONF_FILES": "",
+            "HOME": str(self.store_root.parent / "home"),
+            "XDG_CACHE_HOME": str(self.store_root.parent / "cache"),
+        }
+        return subprocess.run(argv, capture_output=True, text=True, env=env)
 
-    def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [args[0], *self.common, *args[1:]],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            cwd=cwd,
-        )
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.call([args[0], *self.common, *args[1:]])
 
     def instantiate(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["nix-instantiate", "--store", f"local?root={self.store_root}", *args],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-        )
+        return self.call(["nix-instantiate", "--store", f"local?root={self.store_root}", *args])
 
 
 def error_text(result: subprocess.CompletedProcess[str]) -> str:
@@ -275,6 +162,22 @@ def source_files(repo: Path) -> list[str]:
         for path in repo.rglob("*")
         if path.is_file() and not skip & set(path.relative_to(repo).parts)
     ]
+
+
+@contextmanager
+def workspace(prefix: str, repo: Path = REPO, state: Path = STATE) -> Iterator[tuple[Nix, Path]]:
+    """A fresh private store (nothing evaluated before can mask a failure now) and a
+    snapshot of ``repo``, in a scratch folder under ``state``."""
+    (state / "nix").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=state / "nix") as scratch:
+        work = Path(scratch)
+        try:
+            yield Nix(work / "store"), snapshot(repo, work / "duet")
+        finally:
+            # Nix leaves the store's folders read-only.
+            for path in work.rglob("*"):
+                if path.is_dir() and not path.is_symlink():
+                    path.chmod(0o755)
 
 
 def snapshot(repo: Path, target: Path) -> Path:
@@ -355,7 +258,7 @@ def overrides(tree: Path, inputs: Inputs | None = None) -> list[str]:
         # Nix 2.8, the one here, refuses in pure evaluation to read a file that
         # builtins.toFile wrote (nix/lib/poetry-lock.nix's copy of each lock, which
         # poetry2nix reads), and lib.fileset.toSource whose root is the flake's root (the
-        # worker-tests and formatting checks); newer Nix allows both. So outputs are
+        # formatting check); newer Nix allows both. So outputs are
         # evaluated with --impure here; check_purity (step 1) keeps the impure builtins
         # out of the flake, which --impure would otherwise let pass.
         "--impure",
@@ -366,23 +269,10 @@ def overrides(tree: Path, inputs: Inputs | None = None) -> list[str]:
 
 
 def nix_eval(
-    nix: Nix,
-    tree: Path,
-    attribute: str,
-    apply: str,
-    *extra: str,
-    inputs: Inputs | None = None,
+    nix: Nix, tree: Path, attribute: str, apply: str, inputs: Inputs | None = None
 ) -> object:
-    result = nix.run(
-        "nix",
-        "eval",
-        "--json",
-        *extra,
-        *overrides(tree, inputs),
-        f"{flake_ref(tree)}#{attribute}",
-        "--apply",
-        apply,
-    )
+    flake = f"{flake_ref(tree)}#{attribute}"
+    result = nix.run("nix", "eval", "--json", *overrides(tree, inputs), flake, "--apply", apply)
     if result.returncode != 0:
         raise NixCheckError(error_text(result))
     return json.loads(result.stdout)
@@ -439,23 +329,10 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None
 
     for kind in ("packages", "devShells", "checks"):
         for system in SYSTEMS:
-            present = names[kind][system]
-            forced = force_many(
-                nix,
-                tree,
-                f"{kind}.{system}",
-                present,
-                report,
-                prefix=f"{kind}.{system}",
-                inputs=inputs,
+            report.evaluated += force_many(
+                nix, tree, f"{kind}.{system}", names[kind][system], report, inputs
             )
-            report.evaluated.extend(forced)
-    for system in SYSTEMS:
-        try:
-            nix_eval(nix, tree, f"formatter.{system}", "f: f.drvPath", inputs=inputs)
-            report.evaluated.append(f"formatter.{system}")
-        except NixCheckError as exc:
-            report.problems.append(f"formatter.{system}:\n{exc}")
+    report.evaluated += force_many(nix, tree, "formatter", SYSTEMS, report, inputs)
 
     contract = inputs.contract
     try:
@@ -488,13 +365,7 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None
 
 
 def force_many(
-    nix: Nix,
-    tree: Path,
-    attribute: str,
-    names: Iterable[str],
-    report: Report,
-    prefix: str,
-    inputs: Inputs | None = None,
+    nix: Nix, tree: Path, attribute: str, names: Iterable[str], report: Report, inputs: Inputs
 ) -> list[str]:
     """Force every output under ``attribute`` to its drvPath, in one evaluation; on a
     failure, one by one, so the report names each broken output."""
@@ -505,16 +376,16 @@ def force_many(
         nix_eval(
             nix, tree, attribute, "builtins.mapAttrs (_: output: output.drvPath)", inputs=inputs
         )
-        return [f"{prefix}.{name}" for name in names]
+        return [f"{attribute}.{name}" for name in names]
     except NixCheckError:
         pass
     forced = []
     for name in names:
         try:
             nix_eval(nix, tree, f"{attribute}.{name}", "output: output.drvPath", inputs=inputs)
-            forced.append(f"{prefix}.{name}")
+            forced.append(f"{attribute}.{name}")
         except NixCheckError as exc:
-            report.problems.append(f"{prefix}.{name}:\n{exc}")
+            report.problems.append(f"{attribute}.{name}:\n{exc}")
     return forced
 
 
@@ -560,35 +431,23 @@ def lint_test_script(nix: Nix, tree: Path, report: Report, tools: Path) -> None:
         typed += script
         (work / "testScriptWithTypes").write_text(typed)
         env = {**os.environ, "MYPYPATH": str(stub), "MYPY_CACHE_DIR": str(work / ".mypy")}
-        mypy = subprocess.run(
-            [
-                str(tools / "mypy"),
-                "--no-implicit-optional",
-                "--pretty",
-                "--no-color-output",
-                "--python-version",
-                "3.12",
-                "testScriptWithTypes",
-            ],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if mypy.returncode != 0:
-            report.problems.append(f"mypy rejects the VM testScript:\n{mypy.stdout}{mypy.stderr}")
         symbols = (stub / "symbols.txt").read_text().strip()
-        pyflakes = subprocess.run(
-            [str(tools / "pyflakes"), "test-script"],
-            cwd=work,
-            env={**env, "PYFLAKES_BUILTINS": ",".join(nodes) + "," + symbols},
-            capture_output=True,
-            text=True,
-        )
-        if pyflakes.returncode != 0:
-            report.problems.append(
-                f"pyflakes rejects the VM testScript:\n{pyflakes.stdout}{pyflakes.stderr}"
+        mypy = "--no-implicit-optional --pretty --no-color-output --python-version 3.12"
+        for name, argv, tool_env in [
+            ("mypy", [*mypy.split(), "testScriptWithTypes"], env),
+            (
+                "pyflakes",
+                ["test-script"],
+                {**env, "PYFLAKES_BUILTINS": f"{','.join(nodes)},{symbols}"},
+            ),
+        ]:
+            result = subprocess.run(
+                [str(tools / name), *argv], cwd=work, env=tool_env, capture_output=True, text=True
             )
+            if result.returncode != 0:
+                report.problems.append(
+                    f"{name} rejects the VM testScript:\n{result.stdout}{result.stderr}"
+                )
 
 
 def check_network(nix: Nix, tree: Path, report: Report) -> None:
@@ -630,95 +489,103 @@ def declared_inputs(nix: Nix, tree: Path, report: Report) -> dict[str, object]:
     return json.loads(result.stdout)
 
 
-def original_of(url: str) -> dict[str, str]:
-    """A ``github:owner/repo[/ref]`` URL as flake.lock's ``original``."""
-    if not url.startswith("github:"):
-        return {"url": url}
-    parts = url.removeprefix("github:").split("/")
-    original = {"owner": parts[0], "repo": parts[1], "type": GITHUB}
-    if len(parts) > 2:
-        original["ref"] = "/".join(parts[2:])
-    return original
+#: A github input pinned to a commit, as flake.nix states every pin.
+PINNED_URL = re.compile(r"github:(?P<owner>[^/]+)/(?P<repo>[^/]+)/(?P<rev>[0-9a-f]{40})")
 
 
 def lock_problems(lock: dict, declared: dict) -> list[str]:
+    """flake.lock against flake.nix, where the pins are stated: the root's inputs are the
+    declared ones, each locked at the commit its URL names, with the declared follows;
+    every reference resolves, and every node is reached."""
     problems: list[str] = []
     if lock.get("version") != 7:
         problems.append(f"flake.lock: version {lock.get('version')}, expected 7")
     nodes: dict = lock.get("nodes", {})
-    root_key = lock.get("root")
-    if root_key not in nodes:
+    if lock.get("root") not in nodes:
         return [*problems, "flake.lock: no root node"]
-
-    # The inputs flake.nix declares are the root's, with their follows.
-    if declared:
-        if sorted(declared) != sorted(nodes[root_key].get("inputs", {})):
+    root = nodes[lock["root"]].get("inputs", {})
+    if declared and sorted(declared) != sorted(root):
+        problems.append(
+            f"flake.lock: root inputs {sorted(root)} differ from flake.nix's {sorted(declared)}"
+        )
+    for name, spec in declared.items():
+        node = nodes.get(root.get(name), {})
+        pin = PINNED_URL.fullmatch(spec.get("url", ""))
+        if pin is None:
+            problems.append(f"flake.nix: {name}.url = {spec.get('url')!r} names no commit to pin")
+        elif node.get("locked", {}).get("rev") != pin["rev"] or node.get("original") != {
+            **pin.groupdict(),
+            "type": "github",
+        }:
             problems.append(
-                f"flake.lock: root inputs {sorted(nodes[root_key].get('inputs', {}))} "
-                f"differ from flake.nix's {sorted(declared)}"
+                f"flake.lock: {name} is locked at {node.get('locked', {}).get('rev')},"
+                f" flake.nix pins {pin['rev']}"
             )
-        for name, spec in declared.items():
-            assert isinstance(spec, dict)
-            for sub, sub_spec in spec.get("inputs", {}).items():
-                want = sub_spec.get("follows")
-                if want is not None and GRAPH.get(name, {}).get(sub) != want.split("/"):
-                    problems.append(f"flake.nix: {name}.inputs.{sub}.follows = {want!r}")
-            if "url" in spec and PINS.get(name, {}).get("original") != original_of(spec["url"]):
-                problems.append(f"flake.nix: {name}.url = {spec['url']!r} is not the pinned one")
-
-    # Walk the graph from the root: every input reference resolves, to the expected node.
-    seen: dict[str, str] = {"": root_key}
+        for sub, sub_spec in spec.get("inputs", {}).items():
+            want = sub_spec.get("follows", "").split("/")
+            if "follows" in sub_spec and node.get("inputs", {}).get(sub) != want:
+                problems.append(f"flake.lock: {name}/{sub} must follow {want}, as flake.nix says")
 
     def resolve(path: list[str]) -> str | None:
-        key = root_key
+        key = lock["root"]
         for step in path:
             ref = nodes.get(key, {}).get("inputs", {}).get(step)
-            if ref is None:
-                return None
             key = resolve(ref) if isinstance(ref, list) else ref
             if key is None:
                 return None
         return key
 
-    for input_path, inputs in GRAPH.items():
-        key = seen.get(input_path)
-        if key is None:
-            problems.append(f"flake.lock: no node for input {input_path!r}")
-            continue
-        actual = nodes[key].get("inputs", {})
-        if sorted(actual) != sorted(inputs):
-            problems.append(
-                f"flake.lock: {input_path or 'root'} has inputs {sorted(actual)}, "
-                f"expected {sorted(inputs)}"
-            )
-        for name, expected in inputs.items():
-            ref = actual.get(name)
-            child = f"{input_path}/{name}" if input_path else name
-            if isinstance(expected, list):
-                if ref != expected:
-                    problems.append(
-                        f"flake.lock: {child} must follow {expected} as Nix writes it, not {ref!r}"
-                    )
-                elif resolve(expected) is None:
-                    problems.append(
-                        f"flake.lock: {child} follows {expected}, which does not resolve"
-                    )
-                continue
-            if not isinstance(ref, str) or ref not in nodes:
+    seen = {lock["root"]}
+    pending = [("", lock["root"])]
+    while pending:
+        path, key = pending.pop()
+        for name, ref in sorted(nodes[key].get("inputs", {}).items()):
+            child = f"{path}/{name}" if path else name
+            if isinstance(ref, list):
+                if resolve(ref) is None:
+                    problems.append(f"flake.lock: {child} follows {ref}, which does not resolve")
+            elif ref not in nodes:
                 problems.append(f"flake.lock: {child} points at {ref!r}, which is not a node")
-                continue
-            seen[expected] = ref
-            pin = PINS.get(expected)
-            if pin is not None:
-                for part in ("locked", "original"):
-                    if nodes[ref].get(part) != pin[part]:
-                        problems.append(
-                            f"flake.lock: {child} {part} is {nodes[ref].get(part)}, "
-                            f"expected {pin[part]}"
-                        )
-    unused = sorted(set(nodes) - set(seen.values()))
+            elif ref not in seen:
+                seen.add(ref)
+                pending.append((child, ref))
+    unused = sorted(set(nodes) - seen)
     if unused:
         problems.append(f"flake.lock: nodes nothing refers to: {unused}")
+    return problems
+
+
+def lock_against_input(lock: dict, theirs: dict, name: str) -> list[str]:
+    """The nodes below input ``name`` against that input's own flake.lock, which Nix copies
+    them from: the same inputs, pins and follows (Nix writes a follows from the input's
+    root); what the root makes it follow is lock_problems' to check."""
+    problems: list[str] = []
+    nodes, their_nodes = lock["nodes"], theirs["nodes"]
+
+    def compare(key: str, their_key: str, path: str) -> None:
+        ours, their = nodes[key].get("inputs", {}), their_nodes[their_key].get("inputs", {})
+        if sorted(ours) != sorted(their):
+            problems.append(
+                f"flake.lock: {path} has inputs {sorted(ours)}, expected {sorted(their)}"
+            )
+        for sub, their_ref in sorted(their.items()):
+            ref, child = ours.get(sub), f"{path}/{sub}"
+            if isinstance(their_ref, list):
+                want = [name, *their_ref]
+                if ref != want and not (path == name and isinstance(ref, list)):
+                    problems.append(
+                        f"flake.lock: {child} must follow {want} as Nix writes it, not {ref!r}"
+                    )
+            elif isinstance(ref, str) and ref in nodes:
+                for part in ("locked", "original"):
+                    if nodes[ref].get(part) != their_nodes[their_ref].get(part):
+                        problems.append(
+                            f"flake.lock: {child} {part} is {nodes[ref].get(part)},"
+                            f" {name}'s own flake.lock has {their_nodes[their_ref].get(part)}"
+                        )
+                compare(ref, their_ref, child)
+
+    compare(nodes[lock["root"]]["inputs"][name], theirs["root"], name)
     return problems
 
 
@@ -733,15 +600,12 @@ SERVICES = ("web", "worker")
 #: nix/lib/python.nix restores the lock's packages for the rest (keepLocked).
 ENV_LOCK_ALLOWED: dict[tuple[str, str], str] = {
     ("setuptools", "version"): (
-        "poetry2nix passes the build systems it knows (known-build-systems.json) from"
-        " nixpkgs unmodified, whatever the lock says, and no override can reach the lock's"
-        " entry; setuptools is in the dev group only as the native venv's build backend,"
-        " and nothing imports it at run time"
+        "poetry2nix takes the build systems it knows from nixpkgs, and no override reaches"
+        " the lock's; the native venv's build backend, never imported at run time"
     ),
     ("poetry-core", "version"): (
-        "the build backend of shared_resource, which is built once with nixpkgs' Python"
-        " set (the one store path both closures share), not from either lock; a build"
-        " input, not in either environment"
+        "shared_resource's build backend, from nixpkgs' set, which builds it once outside"
+        " both locks; a build input only"
     ),
 }
 
@@ -842,11 +706,11 @@ STORE_HASH = re.compile(r"/nix/store/[0-9a-z]{32}-")
 @dataclass
 class UpstreamReport(Report):
     compared_files: int = 0
+    poetry2nix: str = ""
 
     def line(self) -> str:
-        pin = PINS["poetry2nix"]["locked"]["rev"]
         return (
-            f"nix-upstream: poetry2nix={pin[:12]} lib={NIXPKGS_LIB['rev'][:12]} "
+            f"nix-upstream: poetry2nix={self.poetry2nix[:12]} lib={NIXPKGS_LIB['rev'][:12]} "
             f"outputs={len(self.outputs)} evaluated={len(self.evaluated)}"
         )
 
@@ -868,9 +732,15 @@ def nar_hash(nix: Nix, path: Path) -> str:
     return result.stdout.strip()
 
 
-def verify_sources(nix: Nix, poetry2nix: Path, lib: Path) -> None:
-    """Refuse anything but the pinned poetry2nix and nixpkgs.lib 07aef7aa's lib/."""
-    want = PINS["poetry2nix"]["locked"]["narHash"]
+def locked(tree: Path, name: str) -> dict:
+    """What flake.lock says of one of the flake's inputs."""
+    lock = json.loads((tree / "flake.lock").read_text())
+    return lock["nodes"][lock["nodes"][lock["root"]]["inputs"][name]]["locked"]
+
+
+def verify_sources(nix: Nix, poetry2nix: Path, lib: Path, tree: Path = REPO) -> None:
+    """Refuse anything but the poetry2nix of flake.lock and nixpkgs.lib 07aef7aa's lib/."""
+    want = locked(tree, "poetry2nix")["narHash"]
     got = nar_hash(nix, poetry2nix)
     if got != want:
         raise NixCheckError(
@@ -985,32 +855,28 @@ def check_upstream(
 ) -> UpstreamReport:
     """Every output again with the real poetry2nix and the real lib (the stub pkgs and
     NixOS option tree stay), then the differential checks against the stubs."""
-    root = state / "nix"
-    root.mkdir(parents=True, exist_ok=True)
     report = UpstreamReport()
-    with tempfile.TemporaryDirectory(prefix="upstream-", dir=root) as scratch:
-        work = Path(scratch)
-        nix = Nix(work / "store")
-        try:
-            verify_sources(nix, poetry2nix, lib)
-            tree = snapshot(repo, work / "duet")
-            inputs = upstream_inputs(tree, work, poetry2nix, lib)
-            evaluate_outputs(nix, tree, report, inputs)
-            if sorted(report.outputs) != sorted(offline.outputs):
-                report.problems.append(
-                    "the outputs differ from those of the stub evaluation:"
-                    f" {sorted(set(report.outputs) ^ set(offline.outputs))}"
-                )
-            check_env_lock(nix, tree, report, inputs)
-            for key in sorted(set(ENV_LOCK_ALLOWED) - set(report.env_differences)):
-                report.problems.append(
-                    f"ENV_LOCK_ALLOWED: {key[0]} ({key[1]}) no longer differs; remove the entry"
-                )
-            differential(nix, tree, inputs, offline, report)
-        finally:
-            for path in work.rglob("*"):
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o755)
+    with workspace("upstream-", repo, state) as (nix, tree):
+        verify_sources(nix, poetry2nix, lib, tree)
+        report.poetry2nix = locked(tree, "poetry2nix")["rev"]
+        report.problems += lock_against_input(
+            json.loads((tree / "flake.lock").read_text()),
+            json.loads((poetry2nix / "flake.lock").read_text()),
+            "poetry2nix",
+        )
+        inputs = upstream_inputs(tree, tree.parent, poetry2nix, lib)
+        evaluate_outputs(nix, tree, report, inputs)
+        if sorted(report.outputs) != sorted(offline.outputs):
+            report.problems.append(
+                "the outputs differ from those of the stub evaluation:"
+                f" {sorted(set(report.outputs) ^ set(offline.outputs))}"
+            )
+        check_env_lock(nix, tree, report, inputs)
+        for key in sorted(set(ENV_LOCK_ALLOWED) - set(report.env_differences)):
+            report.problems.append(
+                f"ENV_LOCK_ALLOWED: {key[0]} ({key[1]}) no longer differs; remove the entry"
+            )
+        differential(nix, tree, inputs, offline, report)
     return report
 
 
@@ -1052,14 +918,8 @@ def check(
 
         tools = python("web").parent
     tools = tools.absolute()
-    root = state / "nix"
-    root.mkdir(parents=True, exist_ok=True)
     report = Report()
-    with tempfile.TemporaryDirectory(prefix="snapshot-", dir=root) as scratch:
-        tree = snapshot(repo, Path(scratch) / "duet")
-        # A fresh store each run: nothing evaluated before can mask a failure now.
-        store = Path(scratch) / "store"
-        nix = Nix(store)
+    with workspace("snapshot-", repo, state) as (nix, tree):
         parse_all(nix, tree, report)
         if report.parsed == report.files:
             if "evaluate" in steps:
@@ -1071,10 +931,6 @@ def check(
                 check_network(nix, tree, report)
         if "lock" in steps:
             check_lock(nix, tree, report)
-        # The store's files are read-only, as Nix leaves them.
-        for path in store.rglob("*"):
-            if path.is_dir() and not path.is_symlink():
-                path.chmod(0o755)
     return report
 
 
@@ -1094,6 +950,27 @@ def run(
     return report
 
 
+# --- what the images declare (for compose.yaml) ----------------------------------------------
+
+#: Image name, tag and OCI config of an image output, as the contract stub records them.
+IMAGE_FACTS = (
+    "image: { name = image.imageName; tag = image.imageTag;"
+    " config = image.stream.contractImage.config; }"
+)
+
+
+def image_facts(
+    outputs: Iterable[str], system: str = "x86_64-linux", repo: Path = REPO, state: Path = STATE
+) -> dict[str, dict]:
+    """Evaluate image outputs offline (against the stubs, like the contract evaluation) and
+    return what each declares: ``{"name", "tag", "config": {Cmd, User, Env, ...}}``."""
+    with workspace("images-", repo, state) as (nix, tree):
+        return {
+            output: nix_eval(nix, tree, f"packages.{system}.{output}", IMAGE_FACTS)
+            for output in outputs
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nix_offline.nixcheck", description=__doc__)
     parser.add_argument("--repo", type=Path, default=REPO, help="the tree to check")
@@ -1109,33 +986,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-# --- what the images declare (for compose.yaml) ----------------------------------------------
-
-#: Image name, tag and OCI config of an image output, as the contract stub records them.
-IMAGE_FACTS = (
-    "image: { name = image.imageName; tag = image.imageTag;"
-    " config = image.stream.contractImage.config; }"
-)
-
-
-def image_facts(
-    outputs: Iterable[str], system: str = "x86_64-linux", repo: Path = REPO, state: Path = STATE
-) -> dict[str, dict]:
-    """Evaluate image outputs offline (against the stubs, like the contract evaluation) and
-    return what each declares: ``{"name", "tag", "config": {Cmd, User, Env, ...}}``."""
-    root = state / "nix"
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="images-", dir=root) as scratch:
-        tree = snapshot(repo, Path(scratch) / "duet")
-        nix = Nix(Path(scratch) / "store")
-        try:
-            return {
-                output: nix_eval(nix, tree, f"packages.{system}.{output}", IMAGE_FACTS)
-                for output in outputs
-            }
-        finally:
-            for path in (Path(scratch) / "store").rglob("*"):
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o755)

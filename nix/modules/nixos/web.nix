@@ -45,13 +45,7 @@ let
       // webCfg.credentials
     );
 
-  commonServiceConfig = units.hardening // {
-    User = "duet-web";
-    Group = "duet";
-    EnvironmentFile = units.unitLines units.environmentFiles;
-    RuntimeDirectoryMode = "0700";
-    SupplementaryGroups = units.brokerGroups;
-  };
+  commonServiceConfig = units.serviceConfig "duet-web";
 
   # Runs one management command with the web's user, environment and credentials, in a
   # transient unit with the same hardening (run it as root).
@@ -78,6 +72,18 @@ let
         -- ${lib.getExe units.launcher} ${manageBin} "$@"
     '';
   };
+
+  sideOptions = units.sideOptions flake "web" {
+    credentials.CACHE_URL = "/run/secrets/duet-cache-url";
+    settings = {
+      DUET_SWEEP_STALE_SECONDS = 300;
+      DUET_MAX_TEXT_CHARS = 200000;
+    };
+    extraArgs = [
+      "--timeout"
+      "60"
+    ];
+  };
 in
 {
   # Imported once however it is reached (nixosModules.web and nixosModules.default).
@@ -85,24 +91,10 @@ in
 
   imports = [ ../common.nix ];
 
-  options.services.duet.web = {
-    enable = lib.mkEnableOption "duet's web service (the DRF API), its migrations and sweeper";
-
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = flake.packages.${pkgs.stdenv.hostPlatform.system}.web;
-      defaultText = lib.literalExpression "duet.packages.\${system}.web";
-      example = lib.literalExpression "inputs.duet.packages.x86_64-linux.web";
-      description = "The web application (console scripts `duet-web` and `duet-manage`).";
-    };
-
-    staticFiles = lib.mkOption {
-      type = lib.types.package;
-      default = flake.packages.${pkgs.stdenv.hostPlatform.system}.web-static;
-      defaultText = lib.literalExpression "duet.packages.\${system}.web-static";
-      example = lib.literalExpression "inputs.duet.packages.x86_64-linux.web-static";
-      description = "Static files of {option}`services.duet.web.package`, collected at build time.";
-    };
+  options.services.duet.web = sideOptions // {
+    staticFiles =
+      units.packageOption flake "web-static"
+        "Static files of {option}`services.duet.web.package`, collected at build time.";
 
     address = lib.mkOption {
       type = lib.types.str;
@@ -150,34 +142,6 @@ in
         generated on first start in /var/lib/duet-web (unit `duet-web-secret-key`).
       '';
     };
-
-    credentials = lib.mkOption {
-      type = lib.types.attrsOf lib.types.path;
-      default = { };
-      example = {
-        CACHE_URL = "/run/secrets/duet-cache-url";
-      };
-      description = ''
-        Files passed with LoadCredential to every web-side process, each as `<NAME>_FILE`
-        (any variable of README.md's table may come from a file).
-      '';
-    };
-
-    settings = units.settingsOption "the web-side processes" {
-      DUET_SWEEP_STALE_SECONDS = 300;
-      DUET_MAX_TEXT_CHARS = 200000;
-    };
-
-    extraArgs = lib.mkOption {
-      type = lib.types.listOf lib.types.str;
-      default = [ ];
-      example = [
-        "--timeout"
-        "60"
-      ];
-      apply = lib.escapeShellArgs;
-      description = "Extra arguments to gunicorn.";
-    };
   };
 
   options.services.duet.sweep.onCalendar = lib.mkOption {
@@ -191,11 +155,7 @@ in
   };
 
   config = lib.mkIf webCfg.enable {
-    users.users.duet-web = {
-      isSystemUser = true;
-      group = "duet";
-      description = "duet web service";
-    };
+    users.users.duet-web = units.user "duet web service";
 
     environment.systemPackages = [ manage ];
 

@@ -14,6 +14,19 @@ let
   # The worker's own exit status for a database outside its release's schema window, at
   # start-up or when it steps aside (duet_worker/stepping_aside.py, sysexits EX_CONFIG).
   schemaMismatch = 78;
+
+  sideOptions = units.sideOptions flake "worker" {
+    credentials.CELERY_BROKER_URL = "/run/secrets/duet-broker-url";
+    settings = {
+      OPENAI_BASE_URL = "http://llm.internal:8000/v1";
+      DUET_OPENAI_MODEL = "qwen2.5-7b-instruct";
+      DUET_PROVIDER_TIMEOUT = 120;
+    };
+    extraArgs = [
+      "--max-tasks-per-child"
+      "1000"
+    ];
+  };
 in
 {
   # Imported once however it is reached (nixosModules.worker and nixosModules.default).
@@ -21,17 +34,7 @@ in
 
   imports = [ ../common.nix ];
 
-  options.services.duet.worker = {
-    enable = lib.mkEnableOption "duet's Celery worker";
-
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = flake.packages.${pkgs.stdenv.hostPlatform.system}.worker;
-      defaultText = lib.literalExpression "duet.packages.\${system}.worker";
-      example = lib.literalExpression "inputs.duet.packages.x86_64-linux.worker";
-      description = "The worker application (console script `duet-worker`).";
-    };
-
+  options.services.duet.worker = sideOptions // {
     concurrency = lib.mkOption {
       type = lib.types.ints.positive;
       default = 2;
@@ -59,40 +62,10 @@ in
       example = "/run/secrets/openai-api-key";
       description = "A file holding `OPENAI_API_KEY`, passed with LoadCredential.";
     };
-
-    credentials = lib.mkOption {
-      type = lib.types.attrsOf lib.types.path;
-      default = { };
-      example = {
-        CELERY_BROKER_URL = "/run/secrets/duet-broker-url";
-      };
-      description = "Files passed with LoadCredential to the worker, each as `<NAME>_FILE`.";
-    };
-
-    settings = units.settingsOption "the worker" {
-      OPENAI_BASE_URL = "http://llm.internal:8000/v1";
-      DUET_OPENAI_MODEL = "qwen2.5-7b-instruct";
-      DUET_PROVIDER_TIMEOUT = 120;
-    };
-
-    extraArgs = lib.mkOption {
-      type = lib.types.listOf lib.types.str;
-      default = [ ];
-      example = [
-        "--max-tasks-per-child"
-        "1000"
-      ];
-      apply = lib.escapeShellArgs;
-      description = "Extra arguments to `celery worker`.";
-    };
   };
 
   config = lib.mkIf workerCfg.enable {
-    users.users.duet-worker = {
-      isSystemUser = true;
-      group = "duet";
-      description = "duet worker";
-    };
+    users.users.duet-worker = units.user "duet worker";
 
     systemd.services.duet-worker = {
       description = "duet: Celery worker";
@@ -116,14 +89,9 @@ in
           }
         )
       );
-      serviceConfig = units.hardening // {
+      serviceConfig = units.serviceConfig "duet-worker" // {
         Type = "exec";
-        User = "duet-worker";
-        Group = "duet";
-        SupplementaryGroups = units.brokerGroups;
-        EnvironmentFile = units.unitLines units.environmentFiles;
         RuntimeDirectory = "duet-worker";
-        RuntimeDirectoryMode = "0700";
         LoadCredential = units.unitLines (
           units.credentials "worker" (
             lib.optionalAttrs (workerCfg.openaiApiKeyFile != null) {

@@ -442,21 +442,11 @@ let
       ],
       checkGroups ? [ "dev" ],
       extras ? [ "*" ],
-    }:
+    }@args:
     let
-      poetryPython = mkPoetryPackages {
-        inherit
-          pyproject
-          poetrylock
-          overrides
-          python
-          pwd
-          preferWheels
-          groups
-          checkGroups
-          extras
-          ;
-      };
+      poetryPython = mkPoetryPackages (
+        builtins.intersectAttrs (builtins.functionArgs mkPoetryPackages) args
+      );
       py = poetryPython.python;
     in
     py.withPackages (ps: concatMap (depsOf py poetryPython.pyProject) groups ++ extraPackages ps);
@@ -478,19 +468,9 @@ let
       ...
     }@attrs:
     let
-      poetryPython = mkPoetryPackages {
-        inherit
-          pyproject
-          poetrylock
-          overrides
-          python
-          pwd
-          preferWheels
-          groups
-          checkGroups
-          extras
-          ;
-      };
+      poetryPython = mkPoetryPackages (
+        builtins.intersectAttrs (builtins.functionArgs mkPoetryPackages) attrs
+      );
       py = poetryPython.python;
       inherit (poetryPython) pyProject;
       passedAttrs = removeAttrs attrs [
@@ -539,13 +519,5 @@ in
     mkPoetryEnv
     mkPoetryPackages
     defaultPoetryOverrides
-    mkDefaultPoetryOverrides
     ;
-  overrides = {
-    withoutDefaults = overlay: [ overlay ];
-    withDefaults = overlay: [
-      overlay
-      defaultPoetryOverrides
-    ];
-  };
 }

@@ -39,16 +39,6 @@ let
       attrByPath (builtins.tail attrPath) default set.${builtins.head attrPath}
     else
       default;
-  recursiveUpdate =
-    lhs: rhs:
-    lhs
-    // builtins.mapAttrs (
-      name: value:
-      if isAttrs value && isAttrs (lhs.${name} or null) && !(value ? type) then
-        recursiveUpdate lhs.${name} value
-      else
-        value
-    ) rhs;
   isDerivation = value: value.type or null == "derivation";
 
   # lib/lists.nix
@@ -65,7 +55,6 @@ let
   concatLists = builtins.concatLists;
   unique = foldl' (acc: e: if elem e acc then acc else acc ++ [ e ]) [ ];
   last = list: builtins.elemAt list (length list - 1);
-  flatten = x: if isList x then concatMap flatten x else [ x ];
 
   # lib/strings.nix
   hasPrefix = pref: str: substring 0 (stringLength pref) str == pref;
@@ -79,12 +68,6 @@ let
   removeSuffix =
     suffix: str:
     if hasSuffix suffix str then substring 0 (stringLength str - stringLength suffix) str else str;
-  removePrefix =
-    prefix: str:
-    if hasPrefix prefix str then
-      substring (stringLength prefix) (stringLength str - stringLength prefix) str
-    else
-      str;
   concatStringsSep = builtins.concatStringsSep;
   concatMapStrings = f: list: builtins.concatStringsSep "" (map f list);
   concatMapStringsSep = sep: f: list: builtins.concatStringsSep sep (map f list);
@@ -105,7 +88,6 @@ let
   lowerChars = builtins.genList (i: builtins.substring i 1 "abcdefghijklmnopqrstuvwxyz") 26;
 
   # lib/trivial.nix, lib/fixed-points.nix
-  id = x: x;
   fix =
     f:
     let
@@ -125,8 +107,6 @@ let
       prev' = prev // fApplied;
     in
     fApplied // g final prev';
-  composeManyExtensions = foldr (x: y: composeExtensions x y) (final: prev: { });
-  importJSON = path: builtins.fromJSON (builtins.readFile path);
   importTOML = path: builtins.fromTOML (builtins.readFile path);
   warn = msg: builtins.trace "warning: ${msg}";
 
@@ -171,7 +151,6 @@ let
       attrByPath
       boolToString
       composeExtensions
-      composeManyExtensions
       concatLists
       concatMapStrings
       concatMapStringsSep
@@ -181,7 +160,6 @@ let
       extends
       filterAttrs
       fix
-      flatten
       foldr
       genAttrs
       getBin
@@ -189,8 +167,6 @@ let
       getExe'
       hasPrefix
       hasSuffix
-      id
-      importJSON
       importTOML
       isDerivation
       last
@@ -202,8 +178,6 @@ let
       optionalAttrs
       optionalString
       optionals
-      recursiveUpdate
-      removePrefix
       removeSuffix
       toList
       toLower
@@ -212,21 +186,10 @@ let
       fileset
       ;
     inherit (builtins)
-      attrNames
-      attrValues
       elem
-      elemAt
       filter
-      head
-      isAttrs
       isBool
-      isFunction
-      isInt
-      isList
-      isString
-      length
       mapAttrs
-      tail
       ;
 
     # lib/licenses.nix
@@ -236,12 +199,6 @@ let
       fullName = "MIT License";
       free = true;
     };
-
-    # lib/systems (only what duet reads)
-    platforms.linux = [
-      "x86_64-linux"
-      "aarch64-linux"
-    ];
   }
   // import ./modules.nix { inherit lib; };
 in

@@ -88,10 +88,6 @@ let
       _type = "literalExpression";
       inherit text;
     };
-  literalMD = text: {
-    _type = "literalMD";
-    inherit text;
-  };
 
   mergeEqualOption =
     loc: defs:
@@ -144,13 +140,6 @@ let
   };
   mkOptionDefault = mkOverride 1500;
   mkDefault = mkOverride 1000;
-  mkForce = mkOverride 50;
-  mkOrder = priority: content: {
-    _type = "order";
-    inherit priority content;
-  };
-  mkBefore = mkOrder 500;
-  mkAfter = mkOrder 1500;
 
   pushDownProperties =
     cfg:
@@ -175,6 +164,17 @@ let
     else
       [ def ];
 
+  # Each definition's value split by `f` into definitions from the same file.
+  splitDefs =
+    f:
+    concatMap (
+      def:
+      map (value: {
+        inherit (def) file;
+        inherit value;
+      }) (f def.value)
+    );
+
   priorityOf = def: if def.value._type or "" == "override" then def.value.priority else 100;
   filterOverrides =
     defs:
@@ -184,25 +184,11 @@ let
     in
     map strip (filter (def: priorityOf def == highest) defs);
 
-  orderOf = def: if def.value._type or "" == "order" then def.value.priority else 1000;
-  sortProperties =
-    defs:
-    map (def: if def.value._type or "" == "order" then def // { value = def.value.content; } else def) (
-      builtins.sort (a: b: orderOf a < orderOf b) defs
-    );
-
   # Definitions of one option → { isDefined, value }.
   mergeDefinitions =
     loc: type: defs:
     let
-      discharged = concatMap (
-        def:
-        map (value: {
-          inherit (def) file;
-          inherit value;
-        }) (dischargeProperties def.value)
-      ) defs;
-      final = sortProperties (filterOverrides discharged);
+      final = filterOverrides (splitDefs dischargeProperties defs);
       bad = filter (def: !(type.check def.value)) final;
     in
     {
@@ -358,13 +344,7 @@ let
       evalTree =
         loc: tree: defs:
         let
-          pushed = concatMap (
-            def:
-            map (value: {
-              inherit (def) file;
-              inherit value;
-            }) (pushDownProperties def.value)
-          ) defs;
+          pushed = splitDefs pushDownProperties defs;
           notAttrs = filter (def: !isAttrs def.value) pushed;
           defined = lib.unique (concatMap (def: attrNames def.value) pushed);
           undeclared = filter (name: !(tree ? ${name})) defined;
@@ -486,16 +466,6 @@ let
       merge = mergeOneOption;
     };
     unspecified = mkOptionType { name = "unspecified"; };
-    anything = mkOptionType {
-      name = "anything";
-      description = "anything";
-    };
-    attrs = mkOptionType {
-      name = "attrs";
-      description = "attribute set";
-      check = isAttrs;
-      merge = _: defs: foldl' (a: def: a // def.value) { } defs;
-    };
     bool = mkOptionType {
       name = "bool";
       description = "boolean";
@@ -535,7 +505,6 @@ let
         merge = _: defs: builtins.concatStringsSep sep (map (def: def.value) defs);
       };
     lines = separatedString "\n";
-    commas = separatedString ",";
     path = mkOptionType {
       name = "path";
       description = "path";
@@ -665,50 +634,32 @@ let
             map (def: def // { value = def.value fnArgs; }) defs
           )).value;
       };
-    strMatching =
-      pattern:
-      addCheck str (x: builtins.match pattern x != null)
-      // {
-        description = "string matching the pattern ${pattern}";
-      };
     deferredModule = mkOptionType {
       name = "deferredModule";
       description = "module";
       check = x: isAttrs x || isFunction x || isPath x;
       merge = _: defs: { imports = map (def: setDefaultModuleLocation def.file def.value) defs; };
     };
-    submoduleWith =
-      {
-        modules,
-        specialArgs ? { },
-        shorthandOnlyDefinesConfig ? false,
-        description ? null,
-        class ? null,
-      }:
+    # submoduleWith { shorthandOnlyDefinesConfig = true; }, the one form duet uses.
+    submodule =
+      modules:
       mkOptionType {
         name = "submodule";
-        description = if description != null then description else "submodule";
+        description = "submodule";
         check = x: isAttrs x || isFunction x || isPath x;
         merge =
           loc: defs:
           (evalModules {
-            inherit class specialArgs;
             modules =
               [ { _module.args.name = lib.last loc; } ]
-              ++ modules
+              ++ lib.toList modules
               ++ map (
                 def:
                 setDefaultModuleLocation def.file (
-                  if shorthandOnlyDefinesConfig && isAttrs def.value then { config = def.value; } else def.value
+                  if isAttrs def.value then { config = def.value; } else def.value
                 )
               ) defs;
           }).config;
-      };
-    submodule =
-      modules:
-      submoduleWith {
-        shorthandOnlyDefinesConfig = true;
-        modules = lib.toList modules;
       };
   };
 
@@ -723,20 +674,14 @@ in
   inherit
     evalModules
     literalExpression
-    literalMD
     mergeEqualOption
-    mergeOneOption
-    mkAfter
-    mkBefore
     mkDefault
     mkEnableOption
-    mkForce
     mkIf
     mkMerge
     mkOption
     mkOptionDefault
     mkOptionType
-    mkOrder
     mkOverride
     setDefaultModuleLocation
     types

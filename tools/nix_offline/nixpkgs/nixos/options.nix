@@ -24,33 +24,22 @@ let
       description = "stub";
     };
 
-  # systemd.exec(5), systemd.service(5), systemd.kill(5), systemd.resource-control(5).
+  # The directives duet's units use, from systemd.exec(5), systemd.service(5), systemd.kill(5).
   serviceDirectives = [
     "AccuracySec"
-    "AmbientCapabilities"
     "CapabilityBoundingSet"
     "DevicePolicy"
-    "DynamicUser"
     "Environment"
     "EnvironmentFile"
-    "ExecReload"
     "ExecStart"
-    "ExecStartPost"
-    "ExecStartPre"
-    "ExecStop"
     "Group"
-    "IPAddressAllow"
-    "IPAddressDeny"
     "KillMode"
-    "KillSignal"
-    "LimitNOFILE"
     "LoadCredential"
     "LockPersonality"
     "MemoryDenyWriteExecute"
     "NoNewPrivileges"
     "PrivateDevices"
     "PrivateMounts"
-    "PrivateNetwork"
     "PrivateTmp"
     "PrivateUsers"
     "ProcSubset"
@@ -63,8 +52,6 @@ let
     "ProtectKernelTunables"
     "ProtectProc"
     "ProtectSystem"
-    "ReadOnlyPaths"
-    "ReadWritePaths"
     "RemainAfterExit"
     "RemoveIPC"
     "Restart"
@@ -79,26 +66,17 @@ let
     "StateDirectory"
     "StateDirectoryMode"
     "SupplementaryGroups"
-    "SyslogIdentifier"
     "SystemCallArchitectures"
-    "SystemCallErrorNumber"
     "SystemCallFilter"
     "TimeoutStartSec"
     "TimeoutStopSec"
     "Type"
     "UMask"
     "User"
-    "WorkingDirectory"
   ];
   timerDirectives = [
     "AccuracySec"
-    "OnActiveSec"
-    "OnBootSec"
     "OnCalendar"
-    "OnUnitActiveSec"
-    "Persistent"
-    "RandomizedDelaySec"
-    "Unit"
   ];
 
   # NixOS writes environment and serviceConfig values into the unit file as given
@@ -204,17 +182,10 @@ let
         group = opt types.str config.user;
         port = opt types.port (if name == "" then 6379 else 0);
         openFirewall = opt types.bool false;
-        extraParams = opt (types.listOf types.str) [ ];
         bind = opt (types.nullOr types.str) "127.0.0.1";
         unixSocket = opt (types.nullOr types.path) "/run/redis-${name}/redis.sock";
         unixSocketPerm = opt types.int 660;
-        logLevel = opt types.str "notice";
-        databases = opt types.int 16;
-        maxclients = opt types.int 10000;
-        save = opt (types.listOf (types.listOf types.int)) [ ];
-        requirePass = opt (types.nullOr types.str) null;
         requirePassFile = opt (types.nullOr types.path) null;
-        appendOnly = opt types.bool false;
         settings = opt (types.attrsOf types.unspecified) { };
       };
     }
@@ -222,41 +193,22 @@ let
 in
 {
   options = {
-    assertions = opt (types.listOf types.unspecified) [ ];
-    warnings = opt (types.listOf types.str) [ ];
-
-    system.stateVersion = opt types.str "25.05";
-
     environment.systemPackages = opt (types.listOf types.package) [ ];
 
     users.users = opt (types.attrsOf (
       types.submodule {
         options = {
           isSystemUser = opt types.bool false;
-          isNormalUser = opt types.bool false;
           group = opt types.str "";
-          extraGroups = opt (types.listOf types.str) [ ];
           description = opt types.str "";
-          home = opt types.path "/var/empty";
-          createHome = opt types.bool false;
-          uid = opt (types.nullOr types.int) null;
-          shell = opt (types.nullOr (types.either types.package types.path)) null;
         };
       }
     )) { };
-    users.groups = opt (types.attrsOf (
-      types.submodule {
-        options = {
-          gid = opt (types.nullOr types.int) null;
-          members = opt (types.listOf types.str) [ ];
-        };
-      }
-    )) { };
+    users.groups = opt (types.attrsOf (types.submodule { })) { };
 
     networking = {
       hostName = opt types.str "nixos";
       domain = opt (types.nullOr types.str) null;
-      enableIPv6 = opt types.bool true;
       # qemu-vm.nix (internal): the addresses the test network puts in /etc/hosts.
       primaryIPAddress = opt types.str "";
       primaryIPv6Address = opt types.str "";
@@ -278,12 +230,7 @@ in
       firewall = {
         enable = opt types.bool true;
         allowedTCPPorts = opt (types.listOf types.port) [ ];
-        allowedUDPPorts = opt (types.listOf types.port) [ ];
-        allowPing = opt types.bool true;
-        rejectPackets = opt types.bool false;
-        trustedInterfaces = opt (types.listOf types.str) [ ];
         extraCommands = opt types.lines "";
-        extraStopCommands = opt types.lines "";
       };
     };
 
@@ -301,30 +248,21 @@ in
 
     services.postgresql = {
       enable = opt types.bool false;
-      enableJIT = opt types.bool false;
       # 25.05: 16 for system.stateVersion >= 24.11.
       package = opt types.package pkgs.postgresql_16;
       enableTCPIP = opt types.bool false;
       authentication = opt types.lines "";
       identMap = opt types.lines "";
-      initdbArgs = opt (types.listOf types.str) [ ];
-      initialScript = opt (types.nullOr types.path) null;
-      ensureDatabases = opt (types.listOf types.str) [ ];
-      ensureUsers = opt (types.listOf types.unspecified) [ ];
       settings = opt (types.attrsOf types.unspecified) { };
-      dataDir = opt types.path "/var/lib/postgresql/16";
     };
 
     services.redis = {
       package = opt types.package pkgs.redis;
-      vmOverCommit = opt types.bool true;
       servers = opt (types.attrsOf redisServer) { };
     };
 
     virtualisation = {
       memorySize = opt types.ints.positive 1024;
-      diskSize = opt types.ints.positive 1024;
-      cores = opt types.ints.positive 1;
       vlans = opt (types.listOf types.ints.unsigned) [ 1 ];
     };
   };

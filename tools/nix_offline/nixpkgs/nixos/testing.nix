@@ -1,6 +1,6 @@
 # pkgs.testers.runNixOSTest, reduced (F nixos/lib/testing/*.nix): the test
-# module is evaluated against the test framework's top-level options (an unknown one is an
-# error), each node against the stock options of ./options.nix plus its own modules, with
+# module is evaluated against the test framework's top-level options that duet sets (any
+# other is an error), each node against the stock options of ./options.nix plus its own modules, with
 # `nodes` and the test network of nixos/lib/testing/network.nix (below). The
 # result is a derivation whose drvPath forces every node's configuration and the rendered
 # testScript; `.config.testScriptString` and `.config.nodes` are there as in the real one, for
@@ -29,32 +29,12 @@ let
         };
         nodes = opt (types.lazyAttrsOf types.deferredModule) { };
         defaults = opt types.deferredModule { };
-        extraBaseModules = opt types.deferredModule { };
-        node = {
-          specialArgs = opt (types.lazyAttrsOf types.raw) { };
-          pkgs = opt (types.nullOr types.raw) null;
-          pkgsReadOnly = opt types.bool true;
-        };
         testScript = mkOption {
           type = types.either types.str (types.functionTo types.str);
           description = "The Python test script.";
         };
-        hostPkgs = opt types.raw pkgs;
-        qemu.package = opt types.raw null;
-        globalTimeout = opt types.int 3600;
-        enableOCR = opt types.bool false;
-        extraPythonPackages = opt (types.functionTo (types.listOf types.package)) (_: [ ]);
-        extraDriverArgs = opt (types.listOf types.str) [ ];
         skipLint = opt types.bool false;
         skipTypeCheck = opt types.bool false;
-        meta = {
-          maintainers = opt (types.listOf types.raw) [ ];
-          timeout = opt (types.nullOr types.int) 3600;
-          broken = opt types.bool false;
-          platforms = opt (types.listOf types.str) lib.platforms.linux;
-          hydraPlatforms = opt (types.listOf types.str) [ ];
-        };
-        passthru = opt (types.lazyAttrsOf types.raw) { };
       };
     };
 
@@ -134,7 +114,6 @@ let
         (import ./options.nix { inherit pkgs; })
         (networkModule index name)
         cfg.defaults
-        cfg.extraBaseModules
         cfg.nodes.${name}
         { _module.args = { inherit pkgs nodes name; }; }
       ];

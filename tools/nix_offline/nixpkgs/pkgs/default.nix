@@ -163,7 +163,6 @@ let
     );
     # pkgs/build-support/fetchpypilegacy: only for `legacy` sources, which duet's locks lack.
     fetchPypiLegacy = _: throw "contract: fetchPypiLegacy is not stubbed (no legacy source in the locks)";
-    runCommandLocal = runCommand;
 
     # trivial-builders (F): writeText name text.
     writeText =

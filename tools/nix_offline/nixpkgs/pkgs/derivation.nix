@@ -7,91 +7,49 @@
 { lib, system }:
 let
   # pkgs/stdenv/generic/make-derivation.nix and setup.sh: the attributes and phase
-  # variables duet has a reason to set. Extend only with names read in those files.
+  # variables duet's outputs set, directly or through the real poetry2nix. Extend only
+  # with names read in those files.
   allowed = [
-    "__structuredAttrs"
-    "allowSubstitutes"
     "buildCommand"
     "buildInputs"
-    "buildPhase"
     "checkInputs"
     "checkPhase"
-    "configurePhase"
-    "depsBuildBuild"
-    "depsBuildTarget"
-    "depsHostHost"
-    "depsTargetTarget"
     "doCheck"
     "doInstallCheck"
     "dontBuild"
     "dontConfigure"
-    "dontFixup"
-    "dontInstall"
-    "dontPatch"
-    "dontPatchELF"
-    "dontPatchShebangs"
     "dontStrip"
     "dontUnpack"
-    "enableParallelBuilding"
     "env"
-    "fixupPhase"
-    "installCheckInputs"
-    "installCheckPhase"
     "installPhase"
     "meta"
     "name"
     "nativeBuildInputs"
     "nativeCheckInputs"
-    "nativeInstallCheckInputs"
     "outputs"
-    "passAsFile"
     "passthru"
-    "patches"
     "pname"
     "postBuild"
-    "postCheck"
-    "postConfigure"
-    "postFixup"
-    "postInstall"
-    "postInstallCheck"
     "postPatch"
-    "postUnpack"
-    "preBuild"
     "preCheck"
     "preConfigure"
-    "preFixup"
-    "preInstall"
-    "preInstallCheck"
     "prePatch"
-    "preUnpack"
     "preferLocalBuild"
     "propagatedBuildInputs"
     "propagatedNativeBuildInputs"
     "requiredSystemFeatures"
-    "setupHook"
     "shellHook"
-    "sourceRoot"
     "src"
-    "srcs"
-    "strictDeps"
-    "unpackPhase"
     "version"
   ];
 
-  # lib/meta.nix and pkgs/stdenv/generic/check-meta.nix: the meta attributes that exist.
+  # lib/meta.nix and pkgs/stdenv/generic/check-meta.nix: the meta attributes set here.
   allowedMeta = [
     "broken"
-    "changelog"
     "description"
-    "downloadPage"
-    "homepage"
     "license"
-    "longDescription"
     "mainProgram"
-    "maintainers"
     "platforms"
-    "position"
-    "teams"
   ];
 
   checkNames =
@@ -103,7 +61,7 @@ let
       ) (builtins.attrNames attrs);
     in
     unknown == [ ]
-    || throw "contract: ${what} got attribute `${builtins.head unknown}', which the pinned function does not read (allowed names: tools/nix_offline/nixpkgs/pkgs)";
+    || throw "contract: ${what} got attribute `${builtins.head unknown}', which the pinned function does not read (or duet has not set before: the allowed names are in tools/nix_offline/nixpkgs/pkgs)";
 
   checkEnv =
     name: env:

@@ -104,9 +104,6 @@ let
 in
 {
   inherit streamLayeredImage buildLayeredImage;
-  # Derivations, not functions.
-  binSh = runCommand "bin-sh" { } "";
-  usrBinEnv = runCommand "usr-bin-env" { } "";
   caCertificates = runCommand "ca-certificates" { } "";
   inherit fakeNss;
 }

@@ -14,55 +14,33 @@
   pkgs,
 }:
 let
-  # mk-python-derivation.nix's named arguments (F)...
+  # The names duet's outputs pass, directly or through the real poetry2nix; extend only
+  # with names read there. mk-python-derivation.nix's named arguments (F)...
   namedArguments = [
     "build-system"
     "buildInputs"
-    "catchConflicts"
     "checkInputs"
     "dependencies"
-    "disabled"
     "doCheck"
-    "dontUsePipInstall"
-    "dontWrapPythonPrograms"
     "format"
-    "makeWrapperArgs"
     "meta"
     "nativeBuildInputs"
     "nativeCheckInputs"
-    "optional-dependencies"
     "outputs"
-    "permitUserSite"
     "propagatedBuildInputs"
     "pyproject"
-    "pythonPath"
-    "removeBinBytecode"
-    "stdenv"
-    "strictDeps"
   ];
   # ...and what its hooks read from the derivation (pythonImportsCheckHook,
   # pythonRuntimeDepsCheckHook, pytestCheckHook, pythonRelaxDepsHook, ...).
   hookAttributes = [
-    "disabledTestPaths"
-    "disabledTests"
     "dontUseSetuptoolsBuild"
     "dontUseSetuptoolsCheck"
     "dontCheckRuntimeDeps"
-    "dontUsePytestCheck"
-    "dontUsePythonImportsCheck"
-    "pytestFlags"
-    "pytestFlagsArray"
-    "pythonImportsCheck"
-    "pythonNamespaces"
-    "pythonRelaxDeps"
-    "pythonRemoveDeps"
   ];
   # What poetry2nix's own builders pass (mk-poetry-dep.nix, default.nix mkPoetryApplication
   # at ce2369db): they reach buildPythonPackage too.
   poetry2nixAttributes = [
     "checkGroups"
-    "extras"
-    "groups"
     "namePrefix"
     "pos"
     "python"
