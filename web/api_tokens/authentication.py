@@ -15,6 +15,7 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 
 from documents.throttling import AnonymousThrottle
+from duet_web.connections import reconnecting
 
 from .models import ApiToken
 
@@ -33,7 +34,8 @@ class ApiTokenAuthentication(TokenAuthentication):
         return result
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
-        token = ApiToken.objects.find(key)
+        # Every API request's first query: it also checks the kept connection.
+        token = reconnecting(lambda: ApiToken.objects.find(key))
         if token is None or not token.user.is_active:
             raise AuthenticationFailed("Invalid token.")
         if token.expired():

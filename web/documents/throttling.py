@@ -16,7 +16,7 @@ hammering stays throttled.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -44,7 +44,7 @@ def hit(keys: list[tuple[str, int]], now: float) -> list[tuple[int, int]]:
     ]
     if isinstance(backend, RedisCache):
         # Django's Redis cache stores integers as plain numbers, so INCR works on them.
-        with backend._cache.get_client(write=True).pipeline(transaction=False) as pipe:
+        with _client(backend).pipeline(transaction=False) as pipe:
             for current, previous, window in buckets:
                 counted = backend.make_and_validate_key(current)
                 pipe.incr(counted)
@@ -58,6 +58,15 @@ def hit(keys: list[tuple[str, int]], now: float) -> list[tuple[int, int]]:
         backend.add(current, 0, 2 * window)
         counts.append((backend.incr(current), int(backend.get(previous) or 0)))
     return counts
+
+
+def _client(backend: RedisCache) -> Any:
+    """The cache's Redis client, made once per backend: Django makes a new one (with its
+    table of response callbacks) on every call, over the same connection pool."""
+    client = backend.__dict__.get("_throttle_client")
+    if client is None:
+        client = backend.__dict__["_throttle_client"] = backend._cache.get_client(write=True)
+    return client
 
 
 def allow_all(throttles: list[BaseThrottle], request: Request, view: APIView | None) -> list[bool]:

@@ -14,13 +14,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .celery import app as celery_app
+from .connections import reconnecting
 from .guard import schema_ok
+
+
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 def _database_ok() -> bool:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        reconnecting(_select_one)
         return True
     except Exception:
         return False

@@ -28,6 +28,8 @@ from prometheus_client.registry import Collector
 
 from shared_resource.models import JobStatus, ProviderCall, SummaryJob
 
+from .connections import reconnecting
+
 #: Upper bounds, in seconds, of the provider call duration histogram.
 PROVIDER_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
@@ -141,4 +143,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    # The collector's queries are this request's first: they check the kept connection.
+    body = reconnecting(lambda: generate_latest(REGISTRY))
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

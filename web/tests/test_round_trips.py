@@ -1,7 +1,7 @@
 """What one POST costs the database and the cache, counted (figures are ./dev bench's)."""
 
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from documents import throttling
@@ -14,6 +14,10 @@ BODY = {"title": "t", "text": "Counted text. It has two sentences."}
 
 def test_a_post_is_two_statements_and_one_cache_round_trip(api, broker, monkeypatch):
     assert api.post("/api/documents/", BODY, format="json").status_code == 202  # last_used set
+    checks = []
+    wrapper = type(connections["default"])
+    monkeypatch.setattr(wrapper, "is_usable", lambda self: checks.append(1) or True)
+    close_old_connections()  # what gunicorn's request_started does before every request
     calls = []
     real_hit = throttling.hit
     monkeypatch.setattr(
@@ -22,8 +26,10 @@ def test_a_post_is_two_statements_and_one_cache_round_trip(api, broker, monkeypa
     with CaptureQueriesContext(connection) as queries:
         reply = api.post("/api/documents/", BODY, format="json")
     assert reply.status_code == 202
-    # The token (with its user), then the document and its job in one statement.
+    # The token (with its user), then the document and its job in one statement; no
+    # SELECT 1 before them (duet_web/connections.py).
     assert [q["sql"].split(None, 1)[0] for q in queries] == ["SELECT", "WITH"]
+    assert checks == []
     # Both throttles (the user's and the submissions') in one pipeline.
     assert len(calls) == 1 and len(calls[0]) == 2
     job = SummaryJob.objects.select_related("document").get(id=reply.data["id"])

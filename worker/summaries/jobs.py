@@ -5,10 +5,12 @@ counts the attempt. Every later write is fenced on ``(status=running, attempts=<
 a worker that lost its claim (lease expired, job re-claimed) can never overwrite the result
 of the one that holds it. A duplicate delivery finds nothing to claim and does nothing.
 
-A job that succeeds costs three statements: the claim (one ``UPDATE … FROM … RETURNING``
-that also reads the document), the provider call's row (``INSERT``), and the outcome (one
-``WITH … UPDATE … UPDATE``, atomic without BEGIN/COMMIT). The ORM cannot return rows from an
-UPDATE nor join two in one statement, so those two are SQL, built from the models' metadata.
+A job that succeeds costs two statements, so two commits, as a bare claim-then-write worker
+would: the claim (one ``WITH … UPDATE … FROM … RETURNING, INSERT … SELECT`` that claims the
+job, reads its document and records the provider call it is about to make, in one
+transaction) and the outcome (one ``WITH … UPDATE … UPDATE``, atomic without BEGIN/COMMIT).
+The ORM cannot return rows from an UPDATE nor chain writes in one statement, so those two
+are SQL, built from the models' metadata.
 """
 
 from __future__ import annotations
@@ -52,14 +54,17 @@ def _table(model: type[Model]) -> str:
 _JOB, _DOCUMENT, _CALL = _table(SummaryJob), _table(Document), _table(ProviderCall)
 _J, _D, _C = _columns(SummaryJob), _columns(Document), _columns(ProviderCall)
 
-#: Every column this release's models know, returned by the claim though unused: a database
+#: Every column this release's models know, named in the claim though unused: a database
 #: that lost one (a breaking migration of a newer release) fails the claim itself, so nothing
 #: is claimed and no provider called, as the ORM's read of the whole row would have failed.
-_EVERY_COLUMN = ", ".join([*(f"j.{c}" for c in _J.values()), *(f"d.{c}" for c in _D.values())])
+#: ``num_nulls`` takes any number of columns of any type and returns one integer.
+_EVERY_COLUMN = "num_nulls({})".format(
+    ", ".join([*(f"j.{c}" for c in _J.values()), *(f"d.{c}" for c in _D.values())])
+)
 
 #: queued → running, or an expired running attempt taken over; returns what the attempt
 #: needs. ``statement_timestamp()`` is what Django's ``Now()`` is on PostgreSQL.
-CLAIM_SQL = f"""UPDATE {_JOB} AS j
+_CLAIM = f"""UPDATE {_JOB} AS j
 SET {_J["status"]} = %(running)s, {_J["attempts"]} = j.{_J["attempts"]} + 1,
     {_J["started"]} = statement_timestamp(),
     {_J["lease_expires"]} = statement_timestamp() + %(lease)s * interval '1 second'
@@ -68,13 +73,23 @@ WHERE j.{_J["id"]} = %(job)s AND d.{_D["id"]} = j.{_J["document"]}
   AND j.{_J["attempts"]} < %(max_attempts)s
   AND (j.{_J["status"]} = %(queued)s
        OR (j.{_J["status"]} = %(running)s AND j.{_J["lease_expires"]} < statement_timestamp()))
-RETURNING j.{_J["attempts"]}, d.{_D["title"]}, d.{_D["text"]},
-  {_EVERY_COLUMN}"""
+RETURNING j.{_J["id"]} AS job, j.{_J["attempts"]} AS attempt, d.{_D["title"]} AS title,
+  d.{_D["text"]} AS text, {_EVERY_COLUMN} AS known"""
 
+#: The claim alone: for an attempt that cannot reach a provider (see ``claim``).
+CLAIM_SQL = f"WITH claimed AS ({_CLAIM}) SELECT attempt, title, text, NULL FROM claimed"
+
+#: The provider call's row, from the claim's: the attempt is the one just counted, every
+#: other column is the model's own value (``_call_values``), so the row is unique per attempt
+#: and written in the claim's own transaction, before the call is made.
 _CALL_FIELDS = [f for f in ProviderCall._meta.concrete_fields if not f.primary_key]
-START_CALL_SQL = (
+_FROM_CLAIM = {"job": "claimed.job", "attempt": "claimed.attempt"}
+CLAIM_AND_CALL_SQL = (
+    f"WITH claimed AS ({_CLAIM}), call AS ("
     f"INSERT INTO {_CALL} ({', '.join(_C[f.name] for f in _CALL_FIELDS)})"
-    f" VALUES ({', '.join(['%s'] * len(_CALL_FIELDS))}) RETURNING {_C['id']}"
+    f" SELECT {', '.join(_FROM_CLAIM.get(f.name, f'%({f.name})s') for f in _CALL_FIELDS)}"
+    f" FROM claimed RETURNING {_C['id']} AS id)"
+    " SELECT claimed.attempt, claimed.title, claimed.text, call.id FROM claimed, call"
 )
 
 #: The call marked ok, and the job finished if the claim still holds, in one statement.
@@ -101,6 +116,8 @@ class Claim:
     attempt: int
     title: str
     text: str
+    #: The provider call recorded with the claim (``None``: claimed without one).
+    call: ProviderCall | None = None
 
     def _mine(self):
         return SummaryJob.objects.filter(
@@ -108,22 +125,44 @@ class Claim:
         )
 
 
-def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Claim | None:
+def claim(
+    job_id: uuid.UUID,
+    *,
+    lease_seconds: float,
+    max_attempts: int,
+    provider: str | None = None,
+    model: str = "",
+) -> Claim | None:
     """Claim ``job_id`` for one attempt; ``None`` (logged) if there is nothing to do.
+
+    With a ``provider``, the same statement records the call about to be made to it (the
+    claim's ``call``): written before the call, so even a crash mid-call leaves a trace, and
+    in the claim's own commit, so a job costs two commits, not three. Without one (the
+    provider could not be built), the attempt is claimed alone, to be failed or retried.
 
     Leases are written and compared in the database's clock (``Now()``), never a host's, so
     skewed clocks between workers and sweepers cannot hand a live attempt to another.
     """
-    params = {
+    params: dict[str, object] = {
         "job": job_id,
         "lease": lease_seconds,
         "max_attempts": max_attempts,
         "queued": JobStatus.QUEUED.value,
         "running": JobStatus.RUNNING.value,
     }
+    call = None
+    if provider is not None:
+        # The row is the model's own (its defaults, its get_db_prep_save), bar the attempt.
+        call = ProviderCall(job_id=job_id, attempt=0, provider=provider, model=model[:MODEL_MAX])
+        params.update(
+            (f.name, f.get_db_prep_save(f.pre_save(call, True), connection))
+            for f in _CALL_FIELDS
+            if f.name not in _FROM_CLAIM
+        )
+    sql = CLAIM_SQL if call is None else CLAIM_AND_CALL_SQL
     try:
         try:
-            claimed = _fetch_one(CLAIM_SQL, params)
+            claimed = _fetch_one(sql, params)
         except (OperationalError, InterfaceError):
             if connection.in_atomic_block:
                 raise
@@ -131,15 +170,18 @@ def claim(job_id: uuid.UUID, *, lease_seconds: float, max_attempts: int) -> Clai
             # may have ended it since (a restart). Reconnect once; a server still down raises
             # again and the task retries with backoff.
             connection.close()
-            claimed = _fetch_one(CLAIM_SQL, params)
+            claimed = _fetch_one(sql, params)
     except DatabaseError as exc:
         if not is_schema_error(exc):
             raise
         # One statement: it failed whole, so the job is untouched (still queued).
         raise SchemaChanged(str(exc).strip()) from exc
     if claimed is not None:
-        attempt, title, text = claimed[:3]
-        return Claim(job_id, attempt, title, text)
+        attempt, title, text, call_id = claimed
+        if call is not None:
+            call.pk, call.attempt = call_id, attempt
+            call._state.adding = False
+        return Claim(job_id, attempt, title, text, call)
     job = SummaryJob.objects.filter(id=job_id).only("status", "attempts").first()
     if job is None:
         logger.error("job %s does not exist; message dropped", job_id)
@@ -165,21 +207,6 @@ def _fetch_one(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
-
-
-def start_call(claim: Claim, provider: str, model: str) -> ProviderCall:
-    """Record the provider call before making it, so even a crash mid-call leaves a trace.
-
-    The row is the model's own (its defaults, its ``get_db_prep_save``), inserted without
-    the ORM's machinery, which cost more Python than the rest of the job."""
-    call = ProviderCall(
-        job_id=claim.job_id, attempt=claim.attempt, provider=provider, model=model[:MODEL_MAX]
-    )
-    values = [f.get_db_prep_save(f.pre_save(call, True), connection) for f in _CALL_FIELDS]
-    # INSERT … RETURNING always returns its row.
-    (call.pk,) = _fetch_one(START_CALL_SQL, values)  # type: ignore[misc]
-    call._state.adding = False
-    return call
 
 
 def end_call(call: ProviderCall, outcome: CallOutcome, error: str = "") -> None:
@@ -244,15 +271,12 @@ def release(claim: Claim, error: str, retry_in: float, lease_seconds: float) -> 
 def unclaim(claim: Claim) -> bool:
     """Give a job back to ``queued`` after a schema error: nothing failed, nothing is lost.
 
-    The attempt is given back too, unless the provider was already called for it (its
-    record, unique per attempt, must stay the only one). The job's message goes back to the
-    broker with it; the lease lets the sweeper publish the job again should that be lost.
+    The attempt is given back too, unless a provider call was recorded for it (with the
+    claim; its record, unique per attempt, must stay the only one). The job's message goes
+    back to the broker with it; the lease lets the sweeper publish the job again should that
+    be lost.
     """
-    try:
-        called = ProviderCall.objects.filter(job_id=claim.job_id, attempt=claim.attempt).exists()
-    except DatabaseError:
-        called = True
-    return _give_back(claim._mine(), attempt_spent=called)
+    return _give_back(claim._mine(), attempt_spent=claim.call is not None)
 
 
 def _give_back(mine: QuerySet[SummaryJob], *, attempt_spent: bool) -> bool:

@@ -21,11 +21,16 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from shared_resource.contract import SUMMARISE_TASK, ContractError, SummariseRequest
-from shared_resource.models import CallOutcome
+from shared_resource.models import CallOutcome, ProviderCall
 from shared_resource.schema import is_schema_error
 
 from . import jobs
-from .providers import PermanentProviderError, TransientProviderError, get_provider
+from .providers import (
+    PermanentProviderError,
+    Provider,
+    TransientProviderError,
+    get_provider,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,17 +63,30 @@ def summarise(self, job_id: object) -> str:
         logger.error("message %s rejected: %s", self.request.id, exc)
         return "rejected"
     try:
+        provider, unready = get_provider(), None
+    except Exception as exc:  # handled below, once the job is claimed
+        provider, unready = None, exc
+    try:
         claim = jobs.claim(
             request.job_id,
             lease_seconds=settings.DUET_LEASE_SECONDS,
             max_attempts=settings.DUET_MAX_ATTEMPTS,
+            # The call is recorded by the claim's own statement, before it is made.
+            provider=None if provider is None else provider.name,
+            model="" if provider is None else getattr(provider, "model", ""),
         )
     except jobs.SchemaChanged as exc:
         step_aside_with(request.job_id, str(exc))
     if claim is None:
         return "skipped"
     try:
-        return attempt(self, claim)
+        if provider is None or claim.call is None:  # claimed without a call
+            if isinstance(unready, SoftTimeLimitExceeded):
+                # A cold process (the SDK's first import, on a loaded host) used up the
+                # attempt before any call was made: retry it like a transient error.
+                return retry_or_fail(self, claim, "", "the provider was not ready in time")
+            raise unready or RuntimeError("no provider")
+        return attempt(self, claim, provider, claim.call)
     except (OperationalError, InterfaceError, Retry):
         raise  # retried above, or by the sweeper once the lease runs out
     except DatabaseError as exc:
@@ -100,15 +118,8 @@ def step_aside_with(job_id: object, error: str) -> NoReturn:
     raise Reject(error, requeue=True)
 
 
-def attempt(task: Task, claim: jobs.Claim) -> str:
-    """Call the provider once for a claimed job and record the outcome."""
-    try:
-        provider = get_provider()
-    except SoftTimeLimitExceeded:
-        # A cold process (the SDK's first import, on a loaded host) used up the attempt
-        # before any call was made: retry it like a transient error.
-        return retry_or_fail(task, claim, "", "the provider was not ready in time")
-    call = jobs.start_call(claim, provider.name, getattr(provider, "model", ""))
+def attempt(task: Task, claim: jobs.Claim, provider: Provider, call: ProviderCall) -> str:
+    """Make the ``call`` recorded with the claim, once, and record its outcome."""
     try:
         summary = provider.summarise(title=claim.title, text=claim.text)
     except (TransientProviderError, SoftTimeLimitExceeded) as exc:

@@ -7,15 +7,17 @@ import pytest
 from django.db import DataError, transaction
 from django.utils import timezone
 
-from shared_resource.models import JobStatus, SummaryJob
+from shared_resource.models import JobStatus, ProviderCall, SummaryJob
 from summaries import jobs
 from summaries.providers import Summary
 
 pytestmark = pytest.mark.django_db
 
 
-def claim(job_id, lease=60, max_attempts=3):
-    return jobs.claim(job_id, lease_seconds=lease, max_attempts=max_attempts)
+def claim(job_id, lease=60, max_attempts=3, provider="p", model="m"):
+    return jobs.claim(
+        job_id, lease_seconds=lease, max_attempts=max_attempts, provider=provider, model=model
+    )
 
 
 def test_a_queued_job_is_claimed_once(make_job):
@@ -28,9 +30,26 @@ def test_a_queued_job_is_claimed_once(make_job):
     assert claim(job.id) is None  # a duplicate delivery
 
 
+def test_the_claim_records_the_call_it_is_about_to_make(make_job):
+    job = make_job()
+    held = claim(job.id)
+    call = ProviderCall.objects.get(job_id=job.id)
+    assert call.pk == held.call.pk
+    assert (call.attempt, call.provider, call.model) == (1, "p", "m")
+    assert (call.outcome, call.finished) == ("", None)  # in flight
+    assert claim(job.id) is None  # a duplicate records nothing either
+    assert ProviderCall.objects.filter(job_id=job.id).count() == 1
+
+
+def test_a_claim_without_a_provider_records_no_call(make_job):
+    job = make_job()
+    held = claim(job.id, provider=None)
+    assert held.attempt == 1 and held.call is None
+    assert not ProviderCall.objects.filter(job_id=job.id).exists()
+
+
 def succeed(held, text="s"):
-    call = jobs.start_call(held, "p", "m")
-    return jobs.succeed(held, call, Summary(text, "m"))
+    return jobs.succeed(held, held.call, Summary(text, "m"))
 
 
 def test_finished_jobs_are_never_claimed_again(make_job):
@@ -82,7 +101,7 @@ def test_a_job_out_of_attempts_fails_instead_of_looping(make_job):
 def test_a_call_is_ok_exactly_when_its_summary_is_stored(make_job, monkeypatch):
     job = make_job()
     held = claim(job.id)
-    call = jobs.start_call(held, "p", "m")
+    call = held.call
 
     # The job's half of the one statement fails: the call's half must not stay written.
     monkeypatch.setattr(
@@ -107,8 +126,8 @@ def test_a_duplicate_during_the_last_attempt_leaves_it_running(make_job):
 
 def test_a_summary_with_a_nul_and_a_long_model_name_is_stored(make_job):
     job = make_job()
-    held = claim(job.id)
-    call = jobs.start_call(held, "p", "m" * 500)
-    assert jobs.succeed(held, call, Summary("a\x00b", "m" * 500))
+    held = claim(job.id, model="m" * 500)
+    assert len(held.call.model) == 200
+    assert jobs.succeed(held, held.call, Summary("a\x00b", "m" * 500))
     job.refresh_from_db()
     assert job.summary == "ab" and len(job.model) == 200

@@ -62,7 +62,7 @@ def test_a_claim_that_meets_a_missing_column_gives_the_job_back(make_job, drop_a
     job = make_job()
     drop_a_column()
     with pytest.raises(jobs.SchemaChanged, match="model"):
-        jobs.claim(job.id, lease_seconds=60, max_attempts=3)
+        jobs.claim(job.id, lease_seconds=60, max_attempts=3, provider="extractive")
     assert status_and_attempts(job.id) == (JobStatus.QUEUED, 0)
 
 
@@ -78,15 +78,35 @@ def test_the_task_requeues_its_message_and_steps_aside(make_job, drop_a_column, 
     assert "stepping aside" in caplog.text
 
 
-def test_an_attempt_whose_provider_was_called_stays_counted(make_job):
+def test_a_claim_that_meets_a_missing_call_column_records_nothing(make_job):
     job = make_job()
-    claim = jobs.claim(job.id, lease_seconds=60, max_attempts=3)
-    jobs.start_call(claim, "extractive", "")
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE common_providercall RENAME COLUMN "error" TO "error_gone"')
+    try:
+        with pytest.raises(jobs.SchemaChanged, match="error"):
+            jobs.claim(job.id, lease_seconds=60, max_attempts=3, provider="extractive")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('ALTER TABLE common_providercall RENAME COLUMN "error_gone" TO "error"')
+    assert status_and_attempts(job.id) == (JobStatus.QUEUED, 0)
+    assert not ProviderCall.objects.filter(job_id=job.id).exists()
+
+
+def test_an_attempt_whose_provider_call_was_recorded_stays_counted(make_job):
+    job = make_job()
+    claim = jobs.claim(job.id, lease_seconds=60, max_attempts=3, provider="extractive")
     assert jobs.unclaim(claim)
     job.refresh_from_db()
     assert (job.status, job.attempts) == (JobStatus.QUEUED, 1)
-    again = jobs.claim(job.id, lease_seconds=60, max_attempts=3)
+    again = jobs.claim(job.id, lease_seconds=60, max_attempts=3, provider="extractive")
     assert again.attempt == 2
+
+
+def test_an_attempt_claimed_without_a_call_is_given_back(make_job):
+    job = make_job()
+    claim = jobs.claim(job.id, lease_seconds=60, max_attempts=3)
+    assert jobs.unclaim(claim)
+    assert status_and_attempts(job.id) == (JobStatus.QUEUED, 0)
 
 
 def test_the_timer_check_runs_on_ahead_of_a_compatible_migration(applied_by_a_newer_release):

@@ -137,3 +137,36 @@ def test_a_crashing_provider_fails_the_job_readably(worker, make_job, monkeypatc
     assert job.error == "internal error in provider extractive: KeyError"
     assert outcomes(job) == [CallOutcome.PERMANENT]
     assert SummaryJob.objects.filter(status=JobStatus.RUNNING).count() == 0
+
+
+def test_a_provider_that_cannot_be_built_fails_the_job_and_records_no_call(make_job, monkeypatch):
+    from summaries import tasks
+
+    def broken():
+        raise ValueError("bad configuration")
+
+    monkeypatch.setattr(tasks, "get_provider", broken)
+    job = make_job()
+    assert tasks.summarise(str(job.id)) == "failed"
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+    assert job.error == "internal error in the worker: ValueError"
+    assert outcomes(job) == []
+
+
+def test_a_provider_never_ready_in_time_is_retried_then_fails_without_a_call(make_job, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from summaries import tasks
+
+    def cold():
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(tasks, "get_provider", cold)
+    job = make_job()
+    # Eager retries run at once: every attempt is spent on the cold provider, none calls it.
+    tasks.summarise.apply(args=[str(job.id)])
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+    assert job.error == "gave up after 3 attempts: the provider was not ready in time"
+    assert outcomes(job) == []

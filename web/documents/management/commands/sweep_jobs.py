@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from documents.sweeper import sweep
+from duet_web.connections import reconnecting
 
 
 class Command(BaseCommand):
@@ -26,11 +27,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, interval: float | None, **options: Any) -> None:
         while True:
-            # Outside a request nothing recycles connections: drop a dead one (a restarted
-            # PostgreSQL) before each sweep instead of failing forever.
+            # Outside a request nothing recycles connections: drop an old or broken one
+            # before each sweep, and sweep again on a new one if the kept one is found dead
+            # (a restarted PostgreSQL): a sweep is idempotent.
             close_old_connections()
             try:
-                result = sweep()
+                result = reconnecting(sweep)
             except Exception as exc:
                 if interval is None:
                     raise
