@@ -22,17 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dev.servers import Postgres, Redis
-from dev.system import (
-    REPO,
-    STATE,
-    Process,
-    clean_env,
-    free_port,
-    pg_bindir,
-    wait_for,
-    write_secret,
-)
+from dev.servers import Postgres, Process, Redis
+from dev.system import REPO, STATE, clean_env, free_port, pg_bindir, wait_for, write_secret
 from dev.venvs import python, venv_dir
 from nix_offline.nixcheck import image_facts
 

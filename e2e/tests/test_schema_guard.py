@@ -11,7 +11,8 @@ import subprocess
 import pytest
 
 from dev.stack import Stack
-from dev.system import REPO, STATE, Process, wait_for
+from dev.servers import Process
+from dev.system import REPO, STATE, wait_for
 from dev.venvs import venv_dir
 
 EXIT_SCHEMA_MISMATCH = 78
@@ -49,7 +50,7 @@ def worker_process(stack, name, **env):
 
 def exit_code(process, timeout=90):
     try:
-        return process.popen.wait(timeout=timeout)
+        return process.wait(timeout)
     finally:
         process.stop()
 

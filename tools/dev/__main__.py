@@ -5,6 +5,9 @@
 ./dev test      every test suite (what CI runs)
 ./dev manage    a web management command against the stack ./dev up runs
 ./dev lock      refresh web/poetry.lock and worker/poetry.lock
+
+The system Python runs only the bootstrap (standard library: Debian packages, the venvs
+from the locks); every command then runs again in the web venv, with its libraries.
 """
 
 from __future__ import annotations
@@ -19,27 +22,45 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import venvs
-from .stack import Stack
-from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
+from .system import (
+    APT_PACKAGES,
+    REPO,
+    STATE,
+    TEST_APT_PACKAGES,
+    HarnessError,
+    ensure_apt_packages,
+    say,
+)
+
+if TYPE_CHECKING:
+    from .stack import Stack
 
 
-def prepare(for_tests: bool = False) -> None:
-    """Install what a fresh Debian machine lacks: Debian packages, then the venvs."""
+def bootstrap(command: str, argv: list[str]) -> int:
+    """Install what a fresh Debian machine lacks (Debian packages, then the venvs), then run
+    the command in the web venv; ``lock`` runs here, as a stale lock builds no venv."""
     extra = {name: "/nonexistent" for name in venvs.ensure_python_build_support()}
-    from .system import APT_PACKAGES, TEST_APT_PACKAGES
-
-    ensure_apt_packages({**APT_PACKAGES, **extra, **(TEST_APT_PACKAGES if for_tests else {})})
+    tests = TEST_APT_PACKAGES if command == "test" else {}
+    ensure_apt_packages({**APT_PACKAGES, **extra, **tests})
+    if command == "lock":
+        return cmd_lock()
+    for service in venvs.SERVICES:
+        venvs.ensure_venv(service)
+    web = str(venvs.python("web"))
+    os.execv(web, [web, "-m", "dev", *argv])
 
 
 def up_stack(state: Path | None = None) -> Stack:
     """The stack of ``./dev up``, described once for ``up`` and ``manage``."""
+    from .stack import Stack
+
     return Stack(state or STATE / "up", development=True, web_env={"DJANGO_DEBUG": "false"})
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    prepare()
     stack = up_stack()
     stopping = False
 
@@ -80,7 +101,8 @@ Ctrl-C stops everything."""
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    prepare()
+    from .stack import Stack
+
     state = Path(tempfile.mkdtemp(prefix="duet-demo-", dir=STATE if STATE.exists() else None))
     say("1. starting PostgreSQL, Redis, gunicorn, a Celery worker and the sweeper")
     try:
@@ -99,7 +121,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_manage(args: argparse.Namespace) -> int:
     """Run ``manage.py <args>`` with the running ``./dev up`` stack's database, broker and
     secrets: as the web role, or the migrator for ``migrate``."""
-    venvs.ensure_venv("web")
     stack = up_stack(args.stack_dir).attach()
     return stack.manage_interactive(args.manage_args)
 
@@ -107,7 +128,6 @@ def cmd_manage(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> None:
     from .testing import run_all
 
-    prepare(for_tests=True)
     run_all(args.suite or None, tuple(args.pytest_args))
 
 
@@ -115,28 +135,22 @@ def cmd_nix(args: argparse.Namespace) -> None:
     """The offline Nix checks alone (the lint phase of ./dev test runs the same)."""
     from nix_offline.nixcheck import run as nix_offline
 
-    prepare()
-    venvs.ensure_venv("web")
     nix_offline()
 
 
 def cmd_faults(args: argparse.Namespace) -> None:
     from .faults import run_faults
 
-    prepare()
-    for service in venvs.SERVICES:
-        venvs.ensure_venv(service)
     run_faults(args.scenario or None, args.scale)
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
     from .bench import bench
 
-    prepare()
     bench(args.jobs, args.paced)
 
 
-def cmd_lock(args: argparse.Namespace) -> None:
+def cmd_lock(args: argparse.Namespace | None = None) -> int:
     """Refresh both locks with Poetry 1.8.5: plain, or the command in $DUET_POETRY (for
     a package mirror that needs a wrapper)."""
     wrapper = os.environ.get("DUET_POETRY")
@@ -147,6 +161,7 @@ def cmd_lock(args: argparse.Namespace) -> None:
             subprocess.run([*shlex.split(wrapper), *lock], check=True)
         else:
             venvs.poetry(*lock)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     try:
+        if Path(sys.prefix) != venvs.venv_dir("web"):
+            return bootstrap(args.command, sys.argv[1:] if argv is None else argv)
         status = args.func(args)
     except HarnessError as exc:
         print(f"\n./dev {args.command}: {exc}", file=sys.stderr)

@@ -19,8 +19,7 @@ sides never run at once. Lines compared with the floor read
 
 duet-only lines keep ``bench: <name> <value> <unit>``: HTTP POST and GET p50/p95
 (sequential), POST throughput with 16 concurrent clients, RSS of web and worker, each venv's
-size. Everything lands in ``.state/bench.json``; ``.state/bench.png`` plots it (matplotlib,
-from the web lock's dev group: tools/dev/plot.py).
+size. Everything lands in ``.state/bench.json``; ``.state/bench.png`` plots it (plot.py).
 """
 
 from __future__ import annotations
@@ -34,9 +33,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .servers import ROLES
-from .stack import Stack, http_json
-from .system import REPO, STATE, Process, run, say, wait_for
+import psutil
+
+from .plot import main as plot
+from .servers import ROLES, Process
+from .stack import Stack, http_json, start_celery
+from .system import REPO, STATE, run, say, wait_for
 from .venvs import python, venv_dir
 
 TEXT = (
@@ -44,7 +46,6 @@ TEXT = (
     "Throughput depends on the number of processes. Memory depends on the libraries loaded."
 )
 FLOOR = Path(__file__).with_name("floor.py")
-PLOT = Path(__file__).with_name("plot.py")
 FLOOR_DB = "floor"
 #: Seconds between paced jobs.
 PACE = 0.010
@@ -57,26 +58,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        stack.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+    """Resident memory of a process and all its descendants."""
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
 
 
 def tree_size_mib(path: Path) -> float:
@@ -180,31 +164,6 @@ DRAIN = (
 )
 
 
-def enqueue_duet(stack: Stack, title: str, count: int) -> None:
-    """Create and publish jobs the way the web does, minus HTTP (the web's own code)."""
-    code = (
-        "from datetime import timedelta\n"
-        "from django.conf import settings\n"
-        "from django.contrib.auth import get_user_model\n"
-        "from django.db.models.functions import Now\n"
-        "from documents.publish import publish\n"
-        "from shared_resource.models import Document, SummaryJob\n"
-        "user = get_user_model().objects.get(username='bench')\n"
-        f"for _ in range({count}):\n"
-        f"    document = Document.objects.create(owner=user, title={title!r}, text={TEXT!r})\n"
-        "    job = SummaryJob.objects.create(document=document, lease_expires=Now()"
-        " + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS))\n"
-        "    publish(job.id)\n"
-    )
-    run(
-        [str(python("web")), "manage.py", "shell", "--no-imports", "-c", code],
-        env={**stack.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"},
-        cwd=REPO / "web",
-        what="enqueue without HTTP",
-        quiet=True,
-    )
-
-
 def bench_duet(stack: Stack, log: ServerLog, jobs: int, paced: int) -> dict[str, object]:
     results: dict[str, object] = {}
     token = stack.create_token("bench")
@@ -262,7 +221,7 @@ def bench_duet(stack: Stack, log: ServerLog, jobs: int, paced: int) -> dict[str,
 
     worker = stack.workers.pop()
     worker.stop()
-    enqueue_duet(stack, "drain", jobs)
+    stack.web_side("enqueue", "drain", str(jobs), TEXT)  # the web's code, no HTTP
     stack.start_worker()
     done += jobs
     stack.wait_for_jobs(done, timeout=600)
@@ -310,10 +269,7 @@ def bench_floor(
             env=env,
             cwd=REPO,
         )
-        offset = worker.log.stat().st_size if worker.log.exists() else 0
-        worker.start()
-        wait_for(lambda: stack._worker_ready(worker, offset), "the floor worker", 90, 0.05)
-        return worker
+        return start_celery(worker)
 
     floor_run("setup", WORKER_ROLE)
     worker, results["cold_start"] = timed_start(start)
@@ -402,5 +358,5 @@ def bench(jobs: int = 1000, paced: int = 300) -> None:
     out = STATE / "bench.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     picture = STATE / "bench.png"
-    run([str(python("web")), str(PLOT), str(out), str(picture)], what="plot", quiet=True)
+    plot(str(out), str(picture))
     say(f"bench: wrote {out} and {picture}")

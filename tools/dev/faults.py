@@ -19,11 +19,11 @@ so that recovery paths run within seconds; the mechanisms are the production one
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import runpy
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -37,17 +37,8 @@ from pathlib import Path
 
 from .releases import build_release, pythonpath
 from .stack import Stack, http_json
-from .system import (
-    REPO,
-    STATE,
-    HarnessError,
-    Process,
-    clean_env,
-    free_port,
-    port_open,
-    say,
-    wait_for,
-)
+from .servers import Process, listening
+from .system import REPO, STATE, HarnessError, clean_env, free_port, say, wait_for
 
 #: The loopback OpenAI-compatible server the workers call: the worker tests' own.
 FAKE_LLM = REPO / "worker" / "tests" / "fake_llm.py"
@@ -139,6 +130,8 @@ class Run:
             ],
             log=self.state / "logs" / "fake-llm.log",
             env=clean_env(),
+            ready=lambda: listening(self.llm_port),
+            timeout=20,
         )
         self.stack = Stack(
             self.state,
@@ -157,7 +150,6 @@ class Run:
 
     def __enter__(self) -> Run:
         self.llm.start()
-        wait_for(lambda: port_open(self.llm_port), "the fake LLM", 20)
         try:
             self.stack.start()
             self.stack.start_worker()  # a second node: at least two worker processes
@@ -213,24 +205,11 @@ class Run:
         """Publish each job once more, exactly as the web and the sweeper do."""
         ids = self.state / "republish.txt"
         ids.write_text("\n".join(job_ids))
-        self.stack.manage(
-            "shell",
-            "-c",
-            "import uuid; from documents.publish import publish; "
-            f"ids = open('{ids}').read().split(); "
-            "assert all(publish(uuid.UUID(i)) for i in ids)",
-        )
+        self.stack.web_side("republish", str(ids))
 
     def publish_raw(self, payloads: list[dict[str, object]]) -> None:
         """Publish hand-made messages by task name (poison: bad ids and types)."""
-        self.stack.manage(
-            "shell",
-            "-c",
-            "import uuid; from duet_web.celery import app; "
-            "from shared_resource.contract import QUEUE, SUMMARISE_TASK; "
-            f"[app.send_task(SUMMARISE_TASK, kwargs=k, task_id=str(uuid.uuid4()), queue=QUEUE) "
-            f"for k in {payloads!r}]",
-        )
+        self.stack.web_side("raw", json.dumps(payloads))
 
     # -- observing ------------------------------------------------------------------------
 
@@ -322,8 +301,7 @@ def worker_kill(scale: float) -> Outcome:
             _wait_progress(run, fraction, total)
             idle_kills += run.counts().get("running", 0) == 0
             victim = [w for w in run.stack.workers if w.alive()][kill % 2]
-            victim.signal_group(signal.SIGKILL)
-            victim.popen.wait(10)
+            victim.kill()
             run.stack.start_worker()
         submitter.join()
         run.wait_terminal(total, deadline=90)
@@ -455,14 +433,6 @@ def _start_workers(run: Run, release: Path, nodes: int) -> list[Process]:
     return [run.stack.start_worker(env=env) for _ in range(nodes)]
 
 
-def _exit_code(worker: Process, timeout: float) -> int | None:
-    """The worker's exit status, or None if it still runs after ``timeout`` seconds."""
-    try:
-        return worker.popen.wait(timeout) if worker.popen else None
-    except subprocess.TimeoutExpired:
-        return None
-
-
 def rolling_deploy(scale: float) -> Outcome:
     """Two releases under load: a compatible migration, then a breaking one.
 
@@ -503,7 +473,7 @@ def rolling_deploy(scale: float) -> Outcome:
             wait_v3 = _migrate_release(run, releases["v3"])
             v3 = _start_workers(run, releases["v3"], 2)
             for worker in v2:
-                code = _exit_code(worker, 60)
+                code = worker.wait(60)
                 if code != 78:
                     problems.append(f"v2 {worker.name} exited {code}, not 78 (stepping aside)")
                 elif "stepping aside" not in worker.log.read_text():

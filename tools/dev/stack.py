@@ -17,11 +17,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .servers import ROLES, Postgres, Redis
+from .servers import ROLES, Postgres, Process, Redis
 from .system import (
     REPO,
     HarnessError,
-    Process,
     clean_env,
     pg_bindir,
     read_or_create_secret,
@@ -116,6 +115,16 @@ class Stack:
             what=f"manage.py {' '.join(args[:1])}",
         )
 
+    def web_side(self, *args: str) -> None:
+        """Run tools/dev/webside.py: jobs published through the web's own code, no HTTP."""
+        run(
+            [str(venv_dir("web") / "bin" / "python"), str(Path(__file__).with_name("webside.py")), *args],
+            env={**self.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"},
+            cwd=REPO / "web",
+            what=f"webside.py {args[0]}",
+            quiet=True,
+        )
+
     def attach(self) -> Stack:
         """Use the PostgreSQL and Redis that a running stack (``./dev up``) started in this
         state folder, without starting or stopping anything."""
@@ -191,17 +200,14 @@ class Stack:
             log=self.logs / "web.log",
             env=env,
             cwd=REPO / "web",
+            ready=self.web_answers,
         ).start()
-        wait_for(self._web_ready, "the web service to answer /api/health/", timeout=60)
         return self.web
 
-    def _web_ready(self) -> bool:
-        if self.web is not None and not self.web.alive():
-            raise HarnessError(f"gunicorn exited:\n{self.web.tail()}")
+    def web_answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.base_url}/api/health/", timeout=2) as reply:
-                return reply.status == 200
-        except (urllib.error.URLError, OSError):
+            return http_json("GET", f"{self.base_url}/api/health/")[0] == 200
+        except OSError:
             return False
 
     def start_worker(
@@ -227,16 +233,14 @@ class Stack:
                 "--without-gossip",
             ],
             log=self.logs / f"worker{index}.log",
-            env={**self.service_env("worker"), **(env or {})},
+            env={
+                **self.service_env("worker"),
+                "DUET_WORKER_HEARTBEAT_FILE": str(self.heartbeat(index)),
+                **(env or {}),
+            },
             cwd=REPO / "worker",
         )
-        worker.env["DUET_WORKER_HEARTBEAT_FILE"] = str(self.heartbeat(index))
-        offset = worker.log.stat().st_size if worker.log.exists() else 0
-        worker.start()
-        self.workers.append(worker)
-        wait_for(
-            lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90, 0.05
-        )
+        self.workers.append(start_celery(worker))
         return worker
 
     def heartbeat(self, index: int) -> Path:
@@ -244,14 +248,6 @@ class Stack:
         run_dir = self.state / "run"
         run_dir.mkdir(exist_ok=True)
         return run_dir / f"worker{index}.heartbeat"
-
-    @staticmethod
-    def _worker_ready(worker: Process, offset: int) -> bool:
-        if not worker.alive():
-            raise HarnessError(f"the Celery worker exited:\n{worker.tail()}")
-        with open(worker.log, "rb") as log:
-            log.seek(offset)
-            return b" ready." in log.read()
 
     def start_sweeper(self) -> Process:
         self.sweeper = Process(
@@ -335,6 +331,14 @@ class Stack:
         query = "SELECT count(*) FROM common_summaryjob WHERE status IN ('succeeded', 'failed')"
         wait_for(lambda: int(self.sql(query)[0][0]) >= total, f"{total} jobs", timeout, 0.5)
         return time.monotonic() - started
+
+
+def start_celery(worker: Process) -> Process:
+    """Start a Celery worker node; it is ready once its log says `` ready.``."""
+    offset = worker.log.stat().st_size if worker.log.exists() else 0
+    worker.ready = lambda: b" ready." in worker.log_since(offset)
+    worker._timeout = 90
+    return worker.start()
 
 
 def http_json(

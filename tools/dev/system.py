@@ -1,14 +1,12 @@
-"""The machine: paths, Debian packages, free ports, processes and the unprivileged user.
+"""The machine: paths, Debian packages, free ports, secrets and the unprivileged user.
 
-Standard library only: this runs before any virtual environment exists.
+Standard library only: ``./dev`` imports it before any virtual environment exists.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
-import signal
 import socket
 import subprocess
 import sys
@@ -108,12 +106,6 @@ def remembered_port(state: Path, name: str) -> int:
     return port
 
 
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
 def wait_for(
     condition: Callable[[], bool], what: str, timeout: float = 60.0, interval: float = 0.2
 ) -> None:
@@ -174,90 +166,6 @@ def read_or_create_secret(path: Path) -> str:
     import secrets
 
     return write_secret(path, secrets.token_urlsafe(32)).read_text()
-
-
-# --- processes ---------------------------------------------------------------------------
-
-
-class Process:
-    """A child process in its own session, logging to a file, stopped with its children."""
-
-    def __init__(
-        self,
-        name: str,
-        argv: Sequence[str],
-        *,
-        log: Path,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-    ) -> None:
-        self.name = name
-        self.argv = list(argv)
-        self.log = log
-        self.env = dict(env) if env is not None else None
-        self.cwd = cwd
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Process:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as out:
-            self.popen = subprocess.Popen(
-                self.argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=self.env,
-                cwd=self.cwd,
-                start_new_session=True,
-            )
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.popen is not None, f"{self.name} was never started"
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def signal_group(self, sig: int) -> None:
-        # The group outlives its leader when children linger: signal it regardless.
-        if self.popen is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, sig)
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM the whole group, then SIGKILL what is left after ``timeout``."""
-        if self.popen is None:
-            return None
-        self.signal_group(signal.SIGTERM)
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-        # Anything of the group still there (a leader's orphaned children) goes too.
-        self.signal_group(signal.SIGKILL)
-        return code if code is not None else self.popen.wait(5)
-
-    def stop_gracefully(self, timeout: float = 60.0) -> int | None:
-        """SIGTERM the leader only (as systemd's KillMode=mixed does), so that it can stop
-        its own children in order; then :meth:`stop` whatever is left."""
-        if self.popen is None:
-            return None
-        with contextlib.suppress(ProcessLookupError):
-            self.popen.send_signal(signal.SIGTERM)
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-        self.stop()
-        return code
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
 
 
 def run(

@@ -6,8 +6,8 @@
 4. the end-to-end suite, which starts its own stack of real processes;
 5. vm-native: the VM test's script on booted containers (root only; skipped otherwise).
 
-Unit suites share one private PostgreSQL and Redis, started here on free ports. Each suite
-writes JUnit XML, from which the totals are printed.
+Unit suites share one private PostgreSQL and Redis, started here on free ports. Each suite's
+counts come from pytest itself (the plugin in totals.py); their sums make the totals line.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import os
 import shutil
 import subprocess
 import time
-import xml.etree.ElementTree as ET
+import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from .servers import Postgres, Redis
 from .system import REPO, STATE, HarnessError, clean_env, say
-from .venvs import check_locks, ensure_venv, python
+from .venvs import check_locks, python
 
 TEST_STATE = STATE / "test"
 
@@ -49,27 +50,6 @@ SUITES = [
 OWN_SERVERS = ("e2e", "vm-native")
 
 
-@dataclass
-class Totals:
-    tests: int = 0
-    failures: int = 0
-    errors: int = 0
-    skipped: int = 0
-
-    def add(self, report: Path) -> Totals:
-        root = ET.parse(report).getroot()
-        for suite in root.iter("testsuite"):
-            self.tests += int(suite.get("tests", 0))
-            self.failures += int(suite.get("failures", 0))
-            self.errors += int(suite.get("errors", 0))
-            self.skipped += int(suite.get("skipped", 0))
-        return self
-
-    @property
-    def passed(self) -> int:
-        return self.tests - self.failures - self.errors - self.skipped
-
-
 def lint() -> None:
     """ruff, configured once in ruff.toml: rules, then formatting."""
     ruff = str(python("web").parent / "ruff")
@@ -80,13 +60,13 @@ def lint() -> None:
     say("lint: ruff check and ruff format clean")
 
 
-def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> Totals:
+def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> Counter:
     suites = [s for s in SUITES if not selected or any(k in s.name for k in selected)]
     shutil.rmtree(TEST_STATE, ignore_errors=True)
     TEST_STATE.mkdir(parents=True)
     postgres = Postgres(TEST_STATE, fast=True)
     redis = Redis(TEST_STATE)
-    totals = Totals()
+    totals: Counter[str] = Counter()
     failed: list[str] = []
     unit = [s for s in suites if s.name not in OWN_SERVERS]
     try:
@@ -102,7 +82,7 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
                 # with the fault scenarios' tight timings.
                 redis.stop()
                 postgres.stop()
-            report = TEST_STATE / f"{suite.name.split()[0]}-{suite.env}.xml"
+            report = TEST_STATE / f"{suite.name.split()[0]}-{suite.env}.json"
             env = clean_env(
                 {
                     # Django's test runner creates test_duet, so it needs CREATEDB: the
@@ -112,6 +92,7 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
                     "CACHE_URL": redis.url(3) if unit else "",
                     "PYTHONDONTWRITEBYTECODE": "1",
                     "DUET_STATE_DIR": str(STATE),
+                    "DUET_TOTALS_FILE": str(report),
                     # Upstream mode of the Nix checks (test_nix_offline.py), when set.
                     **{
                         key: os.environ[key]
@@ -129,7 +110,8 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
                     "pytest",
                     "-p",
                     "no:cacheprovider",
-                    f"--junitxml={report}",
+                    "-p",
+                    "dev.totals",
                     *suite.args,
                     *pytest_args,
                 ],
@@ -137,7 +119,7 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
                 env=env,
             )
             if report.exists():
-                totals.add(report)
+                totals.update(json.loads(report.read_text()))
             # 5 is "no tests collected": a failure, unless the caller narrowed the run.
             if result.returncode not in ((0, 5) if pytest_args else (0,)):
                 failed.append(suite.name)
@@ -152,8 +134,6 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
 
 def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> None:
     started = time.monotonic()
-    for service in ("web", "worker"):
-        ensure_venv(service)
     if not selected:
         lint()
         stale = check_locks()
@@ -166,7 +146,7 @@ def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()
         nix_offline()
     totals = run_suites(selected, pytest_args)
     say(
-        f"\ntests: passed={totals.passed} failed={totals.failures + totals.errors} "
-        f"skipped={totals.skipped} total={totals.tests} "
+        f"\ntests: passed={totals['passed']} failed={totals['failed'] + totals['error']} "
+        f"skipped={totals['skipped']} total={totals.total()} "
         f"seconds={time.monotonic() - started:.1f}"
     )
