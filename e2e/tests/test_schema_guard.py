@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from dev.stack import Stack
 from dev.servers import Process
+from dev.stack import Stack
 from dev.system import REPO, STATE, wait_for
 from dev.venvs import venv_dir
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dev.stack import Stack
 from dev.servers import Process, listening
+from dev.stack import Stack
 from dev.system import STATE, clean_env, free_port
 from dev.venvs import venv_dir
 

@@ -24,7 +24,6 @@ import os
 import re
 import runpy
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -36,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .releases import build_release, pythonpath
-from .stack import Stack, http_json
 from .servers import Process, listening
+from .stack import Stack, http_json
 from .system import REPO, STATE, HarnessError, clean_env, free_port, say, wait_for
 
 #: The loopback OpenAI-compatible server the workers call: the worker tests' own.

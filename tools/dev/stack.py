@@ -12,10 +12,10 @@ import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import requests
 
 from .servers import ROLES, Postgres, Process, Redis
 from .system import (
@@ -30,7 +30,7 @@ from .system import (
     wait_for,
     write_secret,
 )
-from .venvs import ensure_venv, venv_dir
+from .venvs import venv_dir
 
 
 @dataclass
@@ -118,7 +118,7 @@ class Stack:
     def web_side(self, *args: str) -> None:
         """Run tools/dev/webside.py: jobs published through the web's own code, no HTTP."""
         run(
-            [str(venv_dir("web") / "bin" / "python"), str(Path(__file__).with_name("webside.py")), *args],
+            [sys.executable, str(Path(__file__).with_name("webside.py")), *args],
             env={**self.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"},
             cwd=REPO / "web",
             what=f"webside.py {args[0]}",
@@ -154,8 +154,6 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def start(self) -> Stack:
-        for service in ("web", "worker"):
-            ensure_venv(service)
         say(f"starting PostgreSQL and Redis under {self.state}")
         self.postgres.start()
         self.postgres.create_roles()
@@ -348,21 +346,13 @@ def http_json(
     body: object | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], object]:
-    """A small JSON HTTP client for the harness (the scenario program has its own)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
+    """One JSON request: (status, headers, decoded body, or its text if it is not JSON)."""
+    headers = {"Accept": "application/json", **(headers or {})}
     if token:
-        request.add_header("Authorization", f"Token {token}")
+        headers["Authorization"] = f"Token {token}"
+    reply = requests.request(method, url, json=body, headers=headers, timeout=30)
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, dict(reply.headers), json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as error:
-        payload = error.read()
-        try:
-            parsed = json.loads(payload or b"null")
-        except ValueError:
-            parsed = payload.decode(errors="replace")
-        return error.code, dict(error.headers), parsed
+        parsed = reply.json() if reply.content else None
+    except ValueError:
+        parsed = reply.text
+    return reply.status_code, dict(reply.headers), parsed

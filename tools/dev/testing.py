@@ -12,11 +12,11 @@ counts come from pytest itself (the plugin in totals.py); their sums make the to
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import time
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path

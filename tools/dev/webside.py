@@ -26,6 +26,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db.models.functions import Now  # noqa: E402
+
 from documents.publish import publish  # noqa: E402
 from duet_web.celery import app  # noqa: E402
 from shared_resource.contract import QUEUE, SUMMARISE_TASK  # noqa: E402
