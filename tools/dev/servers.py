@@ -168,27 +168,10 @@ class Postgres:
             pwfile = self.root / "initdb-pw"
             write_secret(pwfile, superuser_password)
             give_to_service_user(self.root)
+            argv = [str(bindir / "initdb"), "--pgdata", str(self.data), "--pwfile", str(pwfile)]
+            argv += ["--username", "postgres", "--auth", "scram-sha-256", "--encoding", "UTF8"]
             try:
-                run(
-                    as_service_user(
-                        [
-                            str(bindir / "initdb"),
-                            "--pgdata",
-                            str(self.data),
-                            "--username",
-                            "postgres",
-                            "--pwfile",
-                            str(pwfile),
-                            "--auth",
-                            "scram-sha-256",
-                            "--encoding",
-                            "UTF8",
-                            "--no-instructions",
-                        ]
-                    ),
-                    what="initdb",
-                    quiet=True,
-                )
+                run(as_service_user([*argv, "--no-instructions"]), what="initdb", quiet=True)
             finally:
                 pwfile.unlink(missing_ok=True)
         if not self.port:  # a restart keeps its port: every client's URL names it
@@ -248,20 +231,9 @@ class Postgres:
     def psql_argv(self, role: str | None = None, database: str = "postgres") -> list[str]:
         """psql as the superuser, or as one of duet's roles (``migrator``, ``web``,
         ``worker``); pair it with :meth:`psql_env` for the password."""
-        return [
-            str(pg_bindir() / "psql"),
-            "--no-psqlrc",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            ROLES[role] if role else "postgres",
-            "-d",
-            database,
-        ]
+        argv = [str(pg_bindir() / "psql"), "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-h"]
+        user = ROLES[role] if role else "postgres"
+        return [*argv, "127.0.0.1", "-p", str(self.port), "-U", user, "-d", database]
 
     def psql_env(self, role: str | None = None) -> dict[str, str]:
         secret = f"db-{role}" if role else "postgres-superuser"
@@ -269,23 +241,16 @@ class Postgres:
 
     def psql(self, *args: str, database: str = "postgres", input: str | None = None) -> str:
         """Run psql as the superuser; raise HarnessError if it fails."""
-        return run(
-            [*self.psql_argv(database=database), *args],
-            env=self.psql_env(),
-            input=input,
-            what="psql",
-            quiet=True,
-        )
+        argv = [*self.psql_argv(database=database), *args]
+        return run(argv, env=self.psql_env(), input=input, what="psql", quiet=True)
 
     def create_roles(self) -> None:
         """Run the one role script (shared_resource/sql/roles.sql), as NixOS does."""
-        args = [f"db={DATABASE}"]
+        args = ["-v", f"db={DATABASE}"]
         for role, name in ROLES.items():
             read_or_create_secret(self.secrets / f"db-{role}")
-            args += [f"{role}={name}", f"{role}_password_file={self.secrets / f'db-{role}'}"]
-        self.psql(
-            *(arg for pair in (("-v", a) for a in args) for arg in pair), "-f", str(ROLES_SQL)
-        )
+            args += ["-v", f"{role}={name}", "-v", f"{role}_password_file={self.secrets}/db-{role}"]
+        self.psql(*args, "-f", str(ROLES_SQL))
 
 
 @dataclass
@@ -312,24 +277,12 @@ class Redis:
             self.port = remembered_port(self.state, "redis")
         config = self.root / "redis.conf"
         # The password goes in a 0600 file, never on a command line that `ps` shows.
+        # Celery's docs: eviction corrupts broker state (InconsistencyError), hence noeviction.
         write_secret(
             config,
-            "\n".join(
-                [
-                    "bind 127.0.0.1",
-                    f"port {self.port}",
-                    f"dir {self.root}",
-                    f'requirepass "{self.password}"',
-                    'save ""',
-                    "appendonly no",
-                    # Celery's docs: eviction corrupts broker state (InconsistencyError).
-                    "maxmemory-policy noeviction",
-                    "protected-mode yes",
-                    "daemonize no",
-                    "loglevel warning",
-                ]
-            )
-            + "\n",
+            f"bind 127.0.0.1\nport {self.port}\ndir {self.root}\n"
+            f'requirepass "{self.password}"\nsave ""\nappendonly no\n'
+            "maxmemory-policy noeviction\nprotected-mode yes\ndaemonize no\nloglevel warning\n",
         )
         self.process = Process(
             "redis",

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -180,26 +181,21 @@ class Stack:
         collected at build time; whitenoise serves them from DJANGO_STATIC_ROOT."""
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
+    def _process(self, name: str, service: str, argv: list[str], **options: Any) -> Process:
+        """A process of ``service``: its venv's program, in its folder, logging to logs/."""
+        env = {**self.service_env(service), **options.pop("env", {})}
+        argv = [str(venv_dir(service) / "bin" / argv[0]), *argv[1:]]
+        log = self.logs / f"{name}.log"
+        return Process(name, argv, log=log, env=env, cwd=REPO / service, **options)
+
     def start_web(self) -> Process:
         if not self.web_port:
             self.web_port = remembered_port(self.state, "web")
-        env = self.service_env("web")
-        env.update(
-            DUET_WEB_BIND=f"127.0.0.1:{self.web_port}", WEB_CONCURRENCY=str(self.web_workers)
-        )
-        self.web = Process(
-            "web",
-            [
-                str(venv_dir("web") / "bin" / "gunicorn"),
-                "--config",
-                "python:duet_web.gunicorn_conf",
-                "duet_web.wsgi:application",
-            ],
-            log=self.logs / "web.log",
-            env=env,
-            cwd=REPO / "web",
-            ready=self.web_answers,
-        ).start()
+        env = {"DUET_WEB_BIND": f"127.0.0.1:{self.web_port}"}
+        env["WEB_CONCURRENCY"] = str(self.web_workers)
+        conf = ["--config", "python:duet_web.gunicorn_conf"]
+        argv = ["gunicorn", *conf, "duet_web.wsgi:application"]
+        self.web = self._process("web", "web", argv, env=env, ready=self.web_answers).start()
         return self.web
 
     def web_answers(self) -> bool:
@@ -213,33 +209,13 @@ class Stack:
     ) -> Process:
         """Start one more Celery worker node; returns it once it is consuming."""
         index = len(self.workers) + 1
-        worker = Process(
-            f"worker{index}",
-            [
-                str(venv_dir("worker") / "bin" / "celery"),
-                "--app",
-                "duet_worker",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(concurrency or self.worker_concurrency),
-                "--hostname",
-                f"worker{index}@%h",
-                # Nothing here uses broadcast state; skipping it saves seconds per start.
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            log=self.logs / f"worker{index}.log",
-            env={
-                **self.service_env("worker"),
-                "DUET_WORKER_HEARTBEAT_FILE": str(self.heartbeat(index)),
-                **(env or {}),
-            },
-            cwd=REPO / "worker",
-        )
-        self.workers.append(start_celery(worker))
-        return worker
+        argv = ["celery", "--app", "duet_worker", "worker", "--loglevel", "INFO", "--concurrency"]
+        argv += [str(concurrency or self.worker_concurrency), "--hostname", f"worker{index}@%h"]
+        # Nothing here uses broadcast state; skipping it saves seconds per start.
+        argv += ["--without-mingle", "--without-gossip"]
+        env = {"DUET_WORKER_HEARTBEAT_FILE": str(self.heartbeat(index)), **(env or {})}
+        self.workers.append(start_celery(self._process(f"worker{index}", "worker", argv, env=env)))
+        return self.workers[-1]
 
     def heartbeat(self, index: int) -> Path:
         """The heartbeat file of worker node ``index`` (1-based)."""
@@ -248,19 +224,8 @@ class Stack:
         return run_dir / f"worker{index}.heartbeat"
 
     def start_sweeper(self) -> Process:
-        self.sweeper = Process(
-            "sweeper",
-            [
-                str(venv_dir("web") / "bin" / "python"),
-                "manage.py",
-                "sweep_jobs",
-                "--interval",
-                str(self.sweep_interval),
-            ],
-            log=self.logs / "sweeper.log",
-            env=self.service_env("web"),
-            cwd=REPO / "web",
-        ).start()
+        argv = ["python", "manage.py", "sweep_jobs", "--interval", str(self.sweep_interval)]
+        self.sweeper = self._process("sweeper", "web", argv).start()
         return self.sweeper
 
     def scenario(

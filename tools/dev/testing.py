@@ -18,71 +18,60 @@ import shutil
 import subprocess
 import time
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
 
 from .servers import Postgres, Redis
 from .system import REPO, STATE, HarnessError, clean_env, say
 from .venvs import check_locks, python
 
 TEST_STATE = STATE / "test"
-
-
-@dataclass
-class Suite:
-    name: str
-    env: str
-    """Which venv runs it: web or worker."""
-    directory: Path
-    args: tuple[str, ...] = ()
-
-
-SUITES = [
-    Suite("shared_resource (web env)", "web", REPO / "shared_resource"),
-    Suite("shared_resource (worker env)", "worker", REPO / "shared_resource"),
-    Suite("web", "web", REPO / "web"),
-    Suite("worker", "worker", REPO / "worker"),
-    Suite("e2e", "web", REPO / "e2e"),
+#: name: (venv, folder, pytest arguments).
+SUITES = {
+    "shared_resource (web env)": ("web", "shared_resource", ()),
+    "shared_resource (worker env)": ("worker", "shared_resource", ()),
+    "web": ("web", "web", ()),
+    "worker": ("worker", "worker", ()),
+    "e2e": ("web", "e2e", ()),
     # The VM test's script on booted containers (vmhosts.py); root only.
-    Suite("vm-native", "web", REPO / "e2e", ("vm_native",)),
-]
+    "vm-native": ("web", "e2e", ("vm_native",)),
+}
 #: Suites that start their own servers, not the shared unit-test ones.
 OWN_SERVERS = ("e2e", "vm-native")
+#: Upstream mode of the Nix checks (test_nix_offline.py), when set.
+PASSED_ON = ("DUET_POETRY2NIX_SRC", "DUET_NIXPKGS_LIB_SRC")
 
 
 def lint() -> None:
     """ruff, configured once in ruff.toml: rules, then formatting."""
     ruff = str(python("web").parent / "ruff")
-    paths = ["."]
-    for argv in ([ruff, "check", "--no-cache", *paths], [ruff, "format", "--check", *paths]):
+    for argv in ([ruff, "check", "--no-cache", "."], [ruff, "format", "--check", "."]):
         if subprocess.run(argv, cwd=REPO).returncode:
             raise HarnessError(f"{' '.join(argv[1:3])} found problems")
     say("lint: ruff check and ruff format clean")
 
 
-def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> Counter:
-    suites = [s for s in SUITES if not selected or any(k in s.name for k in selected)]
+def run_suites(selected: list[str] | None, pytest_args: tuple[str, ...]) -> Counter[str]:
+    names = [name for name in SUITES if not selected or any(k in name for k in selected)]
     shutil.rmtree(TEST_STATE, ignore_errors=True)
     TEST_STATE.mkdir(parents=True)
-    postgres = Postgres(TEST_STATE, fast=True)
-    redis = Redis(TEST_STATE)
+    postgres, redis = Postgres(TEST_STATE, fast=True), Redis(TEST_STATE)
+    unit = [name for name in names if name not in OWN_SERVERS]
     totals: Counter[str] = Counter()
-    failed: list[str] = []
-    unit = [s for s in suites if s.name not in OWN_SERVERS]
+    failed = []
     try:
         if unit:
             postgres.start()
             redis.start()
-        for suite in suites:
-            if suite.name == "vm-native" and os.geteuid() != 0:
+        for name in names:
+            venv, folder, args = SUITES[name]
+            if name == "vm-native" and os.geteuid() != 0:
                 say("\n== vm-native ==\nvm-native: skipped: it needs root (systemd-nspawn, mounts)")
                 continue
-            if suite.name in OWN_SERVERS:
+            if name in OWN_SERVERS:
                 # It starts its own servers; the unit ones would only compete for the CPU
                 # with the fault scenarios' tight timings.
                 redis.stop()
                 postgres.stop()
-            report = TEST_STATE / f"{suite.name.split()[0]}-{suite.env}.json"
+            report = TEST_STATE / f"{name.split()[0]}-{venv}.json"
             env = clean_env(
                 {
                     # Django's test runner creates test_duet, so it needs CREATEDB: the
@@ -93,37 +82,20 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
                     "PYTHONDONTWRITEBYTECODE": "1",
                     "DUET_STATE_DIR": str(STATE),
                     "DUET_TOTALS_FILE": str(report),
-                    # Upstream mode of the Nix checks (test_nix_offline.py), when set.
-                    **{
-                        key: os.environ[key]
-                        for key in ("DUET_POETRY2NIX_SRC", "DUET_NIXPKGS_LIB_SRC")
-                        if key in os.environ
-                    },
+                    **{key: os.environ[key] for key in PASSED_ON if key in os.environ},
                 }
             )
-            say(f"\n== {suite.name} ==")
+            say(f"\n== {name} ==")
             started = time.monotonic()
-            result = subprocess.run(
-                [
-                    str(python(suite.env)),
-                    "-m",
-                    "pytest",
-                    "-p",
-                    "no:cacheprovider",
-                    "-p",
-                    "dev.totals",
-                    *suite.args,
-                    *pytest_args,
-                ],
-                cwd=suite.directory,
-                env=env,
-            )
+            pytest = [str(python(venv)), "-m", "pytest", "-p", "no:cacheprovider", "-p"]
+            argv = [*pytest, "dev.totals", *args, *pytest_args]
+            code = subprocess.run(argv, cwd=REPO / folder, env=env).returncode
             if report.exists():
                 totals.update(json.loads(report.read_text()))
             # 5 is "no tests collected": a failure, unless the caller narrowed the run.
-            if result.returncode not in ((0, 5) if pytest_args else (0,)):
-                failed.append(suite.name)
-            say(f"({suite.name}: {time.monotonic() - started:.1f} s)")
+            if code not in ((0, 5) if pytest_args else (0,)):
+                failed.append(name)
+            say(f"({name}: {time.monotonic() - started:.1f} s)")
     finally:
         redis.stop()
         postgres.stop()

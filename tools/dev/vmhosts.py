@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 from . import vmnodes
 from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
 from .venvs import venv_dir
@@ -74,17 +76,8 @@ def rootfs() -> Path:
     partial = STATE_DIR / "rootfs.partial"
     shutil.rmtree(partial, ignore_errors=True)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [
-            "debootstrap",
-            "--variant=minbase",
-            f"--include={ROOTFS_PACKAGES}",
-            "bookworm",
-            str(partial),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    argv = ["debootstrap", "--variant=minbase", f"--include={ROOTFS_PACKAGES}", "bookworm"]
+    result = subprocess.run([*argv, str(partial)], capture_output=True, text=True)
     if result.returncode:
         raise HarnessError(f"debootstrap failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     partial.rename(target)
@@ -215,16 +208,8 @@ class Host:
     def system_user(self, user: str, group: str) -> None:
         """A system user as NixOS makes one: home /var/empty (libpq looks for client
         certificates in the home, which ProtectHome would make unreadable)."""
-        self.chroot(
-            "useradd",
-            "--system",
-            "--no-create-home",
-            "--home-dir",
-            "/var/empty",
-            "--gid",
-            group,
-            user,
-        )
+        home = ["--no-create-home", "--home-dir", "/var/empty"]
+        self.chroot("useradd", "--system", *home, "--gid", group, user)
 
     def chroot(self, *argv: str) -> None:
         subprocess.run(["chroot", str(self.merged), *argv], check=True, capture_output=True)
@@ -232,26 +217,14 @@ class Host:
     def prepare(self) -> None:
         for sub in ("upper", "work", "merged"):
             (self.dir / sub).mkdir(parents=True)
+        dirs = f"lowerdir={self.hosts.rootfs},upperdir={self.dir}/upper,workdir={self.dir}/work"
         subprocess.run(
-            [
-                "mount",
-                "-t",
-                "overlay",
-                "overlay",
-                "-o",
-                f"lowerdir={self.hosts.rootfs},upperdir={self.dir / 'upper'},"
-                f"workdir={self.dir / 'work'}",
-                str(self.merged),
-            ],
-            check=True,
+            ["mount", "-t", "overlay", "overlay", "-o", dirs, str(self.merged)], check=True
         )
         self.hosts.mounts.append(self.merged)
         node = self.node
         self.write("/etc/hostname", f"{node.name}\n")
-        self.write(
-            "/etc/hosts",
-            f"127.0.0.1 localhost\n::1 localhost\n{node.hosts}",
-        )
+        self.write("/etc/hosts", f"127.0.0.1 localhost\n::1 localhost\n{node.hosts}")
         # Only what the node runs: Debian's services start when the node enables them.
         for unit in ("postgresql.service", "redis-server.service", "e2scrub_reap.service"):
             self.symlink(f"/etc/systemd/system/{unit}", "/dev/null")
@@ -406,21 +379,11 @@ class Host:
     def start(self) -> None:
         if self.process is not None:
             return
-        argv = [
-            "systemd-nspawn",
-            "--quiet",
-            "--boot",
-            "--register=no",
-            "--keep-unit",
-            f"--directory={self.merged}",
-            f"--machine={self.hosts.prefix}-{self.name}",
-            f"--hostname={self.name}",
-            f"--network-bridge={self.hosts.bridge}",
-            "--resolv-conf=off",
-            "--timezone=off",
-            "--console=pipe",
-            *(f"--bind-ro={source}:{target}" for source, target in self.binds),
-        ]
+        argv = ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit"]
+        argv += [f"--directory={self.merged}", f"--machine={self.hosts.prefix}-{self.name}"]
+        argv += [f"--hostname={self.name}", f"--network-bridge={self.hosts.bridge}"]
+        argv += ["--resolv-conf=off", "--timezone=off", "--console=pipe"]
+        argv += [f"--bind-ro={source}:{target}" for source, target in self.binds]
         log = self.log_file.open("wb")
         self.process = subprocess.Popen(
             argv,
@@ -446,46 +409,23 @@ class Host:
         raise HarnessError(f"{self.name}: systemd did not come up")
 
     def _find_leader(self) -> int | None:
+        """The container's PID 1: nspawn's first descendant in another PID namespace."""
         assert self.process is not None
         own = os.readlink("/proc/self/ns/pid")
-        pending = [self.process.pid]
-        while pending:
-            pid = pending.pop()
-            try:
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            except OSError:
-                continue
-            for child in map(int, children):
-                try:
-                    if os.readlink(f"/proc/{child}/ns/pid") != own:
-                        return child
-                except OSError:
-                    continue
-                pending.append(child)
+        with contextlib.suppress(psutil.Error, OSError):
+            for child in psutil.Process(self.process.pid).children(recursive=True):
+                if os.readlink(f"/proc/{child.pid}/ns/pid") != own:
+                    return child.pid
         return None
 
     def execute(self, command: str, timeout: float | None = 900) -> tuple[int, str]:
         """Run ``command`` with bash as root inside the container; (status, stdout)."""
         if self.leader is None:
             raise HarnessError(f"{self.name} is not running")
-        argv = [
-            "nsenter",
-            f"--target={self.leader}",
-            "--mount",
-            "--uts",
-            "--ipc",
-            "--net",
-            "--pid",
-            "--",
-            "/usr/bin/env",
-            "-i",
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME=/root",
-            "LANG=C.UTF-8",
-            "/bin/bash",
-            "-c",
-            command,
-        ]
+        argv = ["nsenter", f"--target={self.leader}", "--mount", "--uts", "--ipc", "--net", "--pid"]
+        argv += ["--", "/usr/bin/env", "-i", "HOME=/root", "LANG=C.UTF-8"]
+        argv += ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        argv += ["/bin/bash", "-c", command]
         try:
             result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd="/")
         except subprocess.TimeoutExpired as exc:
