@@ -29,6 +29,7 @@ import os
 import shutil
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,7 +39,7 @@ import psutil
 from .plot import main as plot
 from .servers import ROLES, Process
 from .stack import Stack, http_json, start_celery
-from .system import REPO, STATE, run, say, wait_for
+from .system import REPO, STATE, read_since, run, say, wait_for
 from .venvs import python, venv_dir
 
 TEXT = (
@@ -64,14 +65,7 @@ def tree_rss_mib(pid: int) -> float:
 
 
 def tree_size_mib(path: Path) -> float:
-    total = 0
-    for root, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-    return total / 2**20
+    return sum(f.lstat().st_size for f in path.rglob("*") if not f.is_dir()) / 2**20
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -96,11 +90,9 @@ class ServerLog:
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """(statements, new sessions, statements by first word) of the worker role since
         :meth:`mark`."""
-        with open(self.path, "rb") as log:
-            log.seek(self.offset)
-            text = log.read().decode(errors="replace")
+        text = read_since(self.path, self.offset)
         statements = sessions = 0
-        kinds: dict[str, int] = {}
+        kinds: Counter[str] = Counter()
         tag = f" user={WORKER_ROLE} "
         for line in text.splitlines():
             if f"connection authorized: user={WORKER_ROLE} " in line:
@@ -109,22 +101,16 @@ class ServerLog:
                 statements += 1
                 words = line.split("LOG:  statement: ", 1)[1].split(None, 1)
                 word = words[0].strip(";").upper() if words else "?"
-                kinds[word] = kinds.get(word, 0) + 1
+                kinds[word] += 1
         return statements, sessions, kinds
 
 
 def log_worker_role(stack: Stack) -> None:
     """Log every statement of the worker role (only), and every new session."""
-    stack.postgres.psql(
-        "-c",
-        "ALTER SYSTEM SET log_line_prefix = '%m [%p] user=%u db=%d '",
-        "-c",
-        "ALTER SYSTEM SET log_connections = on",
-        "-c",
-        f"ALTER ROLE {WORKER_ROLE} SET log_statement = 'all'",
-        "-c",
-        "SELECT pg_reload_conf()",
-    )
+    prefix = "ALTER SYSTEM SET log_line_prefix = '%m [%p] user=%u db=%d '"
+    role = f"ALTER ROLE {WORKER_ROLE} SET log_statement = 'all'"
+    queries = [prefix, "ALTER SYSTEM SET log_connections = on", role, "SELECT pg_reload_conf()"]
+    stack.postgres.psql(*(arg for query in queries for arg in ("-c", query)))
 
 
 def timed_start(start: Callable[[], Process]) -> tuple[Process, float]:

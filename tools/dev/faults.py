@@ -38,7 +38,17 @@ from pathlib import Path
 from .releases import build_release, pythonpath
 from .servers import Process, listening
 from .stack import Stack, http_json
-from .system import REPO, STATE, HarnessError, clean_env, free_port, say, wait_for, write_secret
+from .system import (
+    REPO,
+    STATE,
+    HarnessError,
+    clean_env,
+    free_port,
+    read_since,
+    say,
+    wait_for,
+    write_secret,
+)
 
 #: The loopback OpenAI-compatible server the workers call: the worker tests' own.
 FAKE_LLM = REPO / "worker" / "tests" / "fake_llm.py"
@@ -390,10 +400,8 @@ LOCK_WAIT = re.compile(r"process \d+ (?:acquired|still waiting for) .* after ([\
 
 def lock_waits_since(log_file: Path, offset: int) -> float:
     """The longest lock wait PostgreSQL logged in ``log_file`` after ``offset``, in ms."""
-    with open(log_file, "rb") as log:
-        log.seek(offset)
-        text = log.read().decode(errors="replace")
-    return max((float(ms) for ms in LOCK_WAIT.findall(text)), default=0.0)
+    waits = LOCK_WAIT.findall(read_since(log_file, offset))
+    return max((float(ms) for ms in waits), default=0.0)
 
 
 def _migrate_release(run: Run, release: Path) -> float:

@@ -122,11 +122,6 @@ class Process(Executor):
         except subprocess.TimeoutExpired:
             return None
 
-    def log_since(self, offset: int) -> bytes:
-        with open(self.log, "rb") as log:
-            log.seek(offset)
-            return log.read()
-
     def tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

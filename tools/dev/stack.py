@@ -25,6 +25,7 @@ from .system import (
     clean_env,
     pg_bindir,
     read_or_create_secret,
+    read_since,
     remembered_port,
     run,
     say,
@@ -299,7 +300,7 @@ class Stack:
 def start_celery(worker: Process) -> Process:
     """Start a Celery worker node; it is ready once its log says `` ready.``."""
     offset = worker.log.stat().st_size if worker.log.exists() else 0
-    worker.ready = lambda: b" ready." in worker.log_since(offset)
+    worker.ready = lambda: " ready." in read_since(worker.log, offset)
     worker._timeout = 90
     return worker.start()
 

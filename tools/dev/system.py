@@ -69,13 +69,11 @@ def ensure_apt_packages(packages: Mapping[str, str] = APT_PACKAGES) -> None:
 
 def pg_bindir() -> Path:
     """The newest installed PostgreSQL server's bin directory."""
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    if not candidates:
+    servers = Path("/usr/lib/postgresql").glob("*/bin/initdb")  # not a client-only version
+    versions = [p.parent for p in servers if p.parent.parent.name.isdigit()]
+    if not versions:
         raise HarnessError("PostgreSQL server binaries not found under /usr/lib/postgresql")
-    return candidates[-1].parent
+    return max(versions, key=lambda p: int(p.parent.name))
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -151,6 +149,13 @@ def make_traversable(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+def read_since(path: Path, offset: int) -> str:
+    """What a log file gained after ``offset`` bytes."""
+    with open(path, "rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
+
+
 def write_secret(path: Path, value: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -178,19 +183,10 @@ def run(
     input: str | None = None,
 ) -> str:
     """Run a command to completion; raise HarnessError with its output if it fails."""
-    result = subprocess.run(
-        list(argv),
-        env=env,
-        cwd=cwd,
-        input=input,
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run(argv, env=env, cwd=cwd, input=input, capture_output=True, text=True)
     if result.returncode != 0:
-        raise HarnessError(
-            f"{what or argv[0]} failed (exit {result.returncode}):\n"
-            + (result.stdout + result.stderr).strip()[-4000:]
-        )
+        output = (result.stdout + result.stderr).strip()[-4000:]
+        raise HarnessError(f"{what or argv[0]} failed (exit {result.returncode}):\n{output}")
     if not quiet and result.stderr.strip():
         sys.stderr.write(result.stderr)
     return result.stdout
