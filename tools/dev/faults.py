@@ -113,6 +113,15 @@ class Outcome:
         return self.lost == 0 and self.duplicated == 0 and not self.problems
 
 
+#: Succeeded jobs whose provider was called after their success, or twice with success.
+DUPLICATED = (
+    "SELECT count(*) FROM {jobs} WHERE {where} AND j.status = 'succeeded' AND ("
+    " EXISTS (SELECT FROM common_providercall c WHERE c.job_id = j.id AND c.started > j.finished)"
+    " OR (SELECT count(*) FROM common_providercall c"
+    " WHERE c.job_id = j.id AND c.outcome = 'ok') > 1)"
+)
+
+
 class Run:
     """One scenario's stack, fake LLM and HTTP clients."""
 
@@ -215,9 +224,7 @@ class Run:
 
     def publish_again(self, job_ids: list[str]) -> None:
         """Publish each job once more, exactly as the web and the sweeper do."""
-        ids = self.state / "republish.txt"
-        ids.write_text("\n".join(job_ids))
-        self.stack.web_side("republish", str(ids))
+        self.stack.web_side("republish", *job_ids)
 
     def publish_raw(self, payloads: list[dict[str, object]]) -> None:
         """Publish hand-made messages by task name (poison: bad ids and types)."""
@@ -246,13 +253,7 @@ class Run:
         From the worker's own records: a call that started after the job's success, or a
         second call recorded ``ok`` (a call is ``ok`` exactly when its summary was stored).
         """
-        [[count]] = self.stack.sql(
-            "SELECT count(*) FROM common_summaryjob j WHERE j.status = 'succeeded' AND ("
-            " EXISTS (SELECT FROM common_providercall c"
-            "         WHERE c.job_id = j.id AND c.started > j.finished)"
-            " OR (SELECT count(*) FROM common_providercall c"
-            "     WHERE c.job_id = j.id AND c.outcome = 'ok') > 1)"
-        )
+        [[count]] = self.stack.sql(DUPLICATED.format(jobs="common_summaryjob j", where="TRUE"))
         return int(count)
 
     def secrets_in_logs(self) -> list[str]:

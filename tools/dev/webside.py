@@ -3,7 +3,7 @@
 Run by :meth:`dev.stack.Stack.web_side` with the web venv's Python, in web/, with the web's
 environment, so Django is set up exactly as the service's:
 
-    python webside.py republish FILE         # publish each job id in FILE once more
+    python webside.py republish ID...        # publish each job id once more
     python webside.py raw JSON               # send hand-made payloads by task name
     python webside.py enqueue TITLE N TEXT   # create N jobs of user "bench" and publish them
 """
@@ -15,7 +15,6 @@ import os
 import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "duet_web.settings")
 sys.path[0] = os.getcwd()  # web/, not tools/dev/
@@ -33,8 +32,8 @@ from shared_resource.contract import QUEUE, SUMMARISE_TASK  # noqa: E402
 from shared_resource.models import Document, SummaryJob  # noqa: E402
 
 
-def republish(ids_file: str) -> None:
-    assert all(publish(uuid.UUID(i)) for i in Path(ids_file).read_text().split())
+def republish(*ids: str) -> None:
+    assert all(publish(uuid.UUID(i)) for i in ids)
 
 
 def raw(payloads: str) -> None:
