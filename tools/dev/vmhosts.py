@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -506,7 +505,3 @@ class Hosts:
         self.mounts.clear()
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def shell_quote(text: str) -> str:
-    return shlex.quote(text)
