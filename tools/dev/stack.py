@@ -182,7 +182,7 @@ class Stack:
         collected at build time; whitenoise serves them from DJANGO_STATIC_ROOT."""
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
-    def _process(self, name: str, service: str, argv: list[str], **options: Any) -> Process:
+    def service_process(self, name: str, service: str, argv: list[str], **options: Any) -> Process:
         """A process of ``service``: its venv's program, in its folder, logging to logs/."""
         env = {**self.service_env(service), **options.pop("env", {})}
         argv = [str(venv_dir(service) / "bin" / argv[0]), *argv[1:]]
@@ -196,7 +196,7 @@ class Stack:
         env["WEB_CONCURRENCY"] = str(self.web_workers)
         conf = ["--config", "python:duet_web.gunicorn_conf"]
         argv = ["gunicorn", *conf, "duet_web.wsgi:application"]
-        self.web = self._process("web", "web", argv, env=env, ready=self.web_answers).start()
+        self.web = self.service_process("web", "web", argv, env=env, ready=self.web_answers).start()
         return self.web
 
     def web_answers(self) -> bool:
@@ -215,7 +215,9 @@ class Stack:
         # Nothing here uses broadcast state; skipping it saves seconds per start.
         argv += ["--without-mingle", "--without-gossip"]
         env = {"DUET_WORKER_HEARTBEAT_FILE": str(self.heartbeat(index)), **(env or {})}
-        self.workers.append(start_celery(self._process(f"worker{index}", "worker", argv, env=env)))
+        self.workers.append(
+            start_celery(self.service_process(f"worker{index}", "worker", argv, env=env))
+        )
         return self.workers[-1]
 
     def heartbeat(self, index: int) -> Path:
@@ -226,7 +228,7 @@ class Stack:
 
     def start_sweeper(self) -> Process:
         argv = ["python", "manage.py", "sweep_jobs", "--interval", str(self.sweep_interval)]
-        self.sweeper = self._process("sweeper", "web", argv).start()
+        self.sweeper = self.service_process("sweeper", "web", argv).start()
         return self.sweeper
 
     def scenario(
