@@ -34,17 +34,8 @@ from .system import REPO, STATE, HarnessError
 STORE_PATH = re.compile(r"/nix/store/[a-z0-9]{32}-[^/\s\"':;,]+")
 
 #: Stock nixpkgs packages, by pname: the container's own.
-STOCK = {
-    "coreutils",
-    "findutils",
-    "gnugrep",
-    "gnused",
-    "bash",
-    "curl",
-    "systemd",
-    "python3",
-    "postgresql",
-}
+STOCK = {"bash", "coreutils", "curl", "findutils", "gnugrep", "gnused"}
+STOCK |= {"postgresql", "python3", "systemd"}
 #: Source paths (``${./file}``) by store name: the working tree's file.
 SOURCES = {
     "roles.sql": REPO / "shared_resource" / "shared_resource" / "sql" / "roles.sql",
@@ -229,28 +220,15 @@ def attrs_to_section(attrs: dict) -> str:
 def unit_config(unit: dict) -> dict:
     """systemd-lib.nix unitConfig: the [Unit] section from the dependency lists."""
     config = dict(unit.get("unitConfig", {}))
-    for option, key in (
-        ("requires", "Requires"),
-        ("wants", "Wants"),
-        ("after", "After"),
-        ("before", "Before"),
-        ("bindsTo", "BindsTo"),
-        ("partOf", "PartOf"),
-        ("conflicts", "Conflicts"),
-        ("requisite", "Requisite"),
-    ):
+    lists = ["requires", "wants", "after", "before", "bindsTo", "partOf", "conflicts"]
+    for option in [*lists, "requisite", "documentation"]:
         if unit.get(option):
-            config[key] = " ".join(unit[option])
+            config[option[0].upper() + option[1:]] = " ".join(unit[option])
     if unit.get("description"):
         config["Description"] = unit["description"]
-    if unit.get("documentation"):
-        config["Documentation"] = " ".join(unit["documentation"])
-    for option, key in (
-        ("startLimitIntervalSec", "StartLimitIntervalSec"),
-        ("startLimitBurst", "StartLimitBurst"),
-    ):
+    for option in ("startLimitIntervalSec", "startLimitBurst"):
         if unit.get(option) is not None:
-            config[key] = str(unit[option])
+            config[option[0].upper() + option[1:]] = str(unit[option])
     return config
 
 
