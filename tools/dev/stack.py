@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,22 +65,18 @@ class Stack:
 
     # -- environments ------------------------------------------------------------------------
 
-    def _secret_url_file(self, name: str, url: str) -> str:
-        return str(write_secret(self.state / "secrets" / name, url))
-
     def service_env(self, service: str, role: str | None = None) -> dict[str, str]:
         """Environment for a web or worker process connecting as ``role`` (default: its own).
 
         Secrets travel as ``*_FILE`` paths to 0600 files, never as values.
         """
-        role = role or service
+        role, secrets = role or service, self.state / "secrets"
+        broker = self.broker_url or self.redis.url(0)
         env = clean_env(
             {
                 "DUET_ENV": "development" if self.development else "production",
                 "DATABASE_URL_FILE": str(self.postgres.url_file(role)),
-                "CELERY_BROKER_URL_FILE": self._secret_url_file(
-                    "broker-url", self.broker_url or self.redis.url(0)
-                ),
+                "CELERY_BROKER_URL_FILE": str(write_secret(secrets / "broker-url", broker)),
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PATH": f"{venv_dir(service) / 'bin'}:{os.environ['PATH']}",
@@ -90,15 +85,15 @@ class Stack:
         if service == "web":
             env.update(
                 {
-                    "DJANGO_SECRET_KEY_FILE": str(self.state / "secrets" / "django-secret-key"),
+                    "DJANGO_SECRET_KEY_FILE": str(secrets / "django-secret-key"),
                     "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-                    "CACHE_URL_FILE": self._secret_url_file("cache-url", self.redis.url(1)),
+                    "CACHE_URL_FILE": str(write_secret(secrets / "cache-url", self.redis.url(1))),
                     "DUET_WORKER_DB_ROLE": ROLES["worker"],
                     "DJANGO_STATIC_ROOT": str(self.state / "static"),
                     **self.web_env,
                 }
             )
-            read_or_create_secret(self.state / "secrets" / "django-secret-key")
+            read_or_create_secret(secrets / "django-secret-key")
         else:
             env.update(self.worker_env)
         return env
@@ -110,22 +105,15 @@ class Stack:
 
     def manage(self, *args: str, role: str = "web", env: dict[str, str] | None = None) -> str:
         """Run a web management command (``role="migrator"`` for migrate)."""
-        return run(
-            [str(venv_dir("web") / "bin" / "python"), "manage.py", *args],
-            env={**self.service_env("web", role), **(env or {})},
-            cwd=REPO / "web",
-            what=f"manage.py {' '.join(args[:1])}",
-        )
+        argv, what = [sys.executable, "manage.py", *args], f"manage.py {' '.join(args[:1])}"
+        env = {**self.service_env("web", role), **(env or {})}
+        return run(argv, env=env, cwd=REPO / "web", what=what)
 
     def web_side(self, *args: str) -> None:
         """Run tools/dev/webside.py: jobs published through the web's own code, no HTTP."""
-        run(
-            [sys.executable, str(Path(__file__).with_name("webside.py")), *args],
-            env={**self.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"},
-            cwd=REPO / "web",
-            what=f"webside.py {args[0]}",
-            quiet=True,
-        )
+        argv = [sys.executable, str(Path(__file__).with_name("webside.py")), *args]
+        env = {**self.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"}
+        run(argv, env=env, cwd=REPO / "web", what=f"webside.py {args[0]}", quiet=True)
 
     def attach(self) -> Stack:
         """Use the PostgreSQL and Redis that a running stack (``./dev up``) started in this
@@ -143,10 +131,9 @@ class Stack:
         """Run a management command in the terminal (stdin and stdout are the caller's),
         as the role it needs; return its exit status."""
         role = self.role_for(args[0]) if args else "web"
+        env = self.service_env("web", role)
         return subprocess.run(
-            [str(venv_dir("web") / "bin" / "python"), "manage.py", *args],
-            env=self.service_env("web", role),
-            cwd=REPO / "web",
+            [sys.executable, "manage.py", *args], env=env, cwd=REPO / "web"
         ).returncode
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -291,12 +278,10 @@ class Stack:
         out = self.postgres.psql("-At", "-F", "\t", "-c", query, database="duet")
         return [line.split("\t") for line in out.splitlines() if line]
 
-    def wait_for_jobs(self, total: int, timeout: float) -> float:
-        """Wait until ``total`` jobs are terminal; return the seconds it took."""
-        started = time.monotonic()
+    def wait_for_jobs(self, total: int, timeout: float) -> None:
+        """Wait until ``total`` jobs are terminal."""
         query = "SELECT count(*) FROM common_summaryjob WHERE status IN ('succeeded', 'failed')"
         wait_for(lambda: int(self.sql(query)[0][0]) >= total, f"{total} jobs", timeout, 0.5)
-        return time.monotonic() - started
 
 
 def start_celery(worker: Process) -> Process:
