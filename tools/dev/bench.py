@@ -102,7 +102,7 @@ class ServerLog:
                 words = line.split("LOG:  statement: ", 1)[1].split(None, 1)
                 word = words[0].strip(";").upper() if words else "?"
                 kinds[word] += 1
-        return statements, sessions, kinds
+        return statements, sessions, dict(kinds)
 
 
 def log_worker_role(stack: Stack) -> None:
@@ -236,26 +236,22 @@ def bench_floor(
         return run([*floor, *args], env=env, cwd=REPO, what=f"floor {args[0]}", quiet=True)
 
     def sql(query: str) -> list[list[str]]:
-        out = stack.postgres.psql("-At", "-F", "\t", "-c", query, database=FLOOR_DB)
-        return [line.split("\t") for line in out.splitlines() if line]
+        return stack.sql(query, database=FLOOR_DB)
 
     def finished() -> int:
         return int(sql("SELECT count(*) FROM floor_job WHERE status = 'succeeded'")[0][0])
 
     def start() -> Process:
-        worker = Process(
-            "floor",
-            [
-                *floor,
-                "worker",
-                *("--loglevel", "INFO", "--concurrency", str(stack.worker_concurrency)),
-                *("--hostname", "floor@%h", "--without-mingle", "--without-gossip"),
-            ],
-            log=stack.logs / "floor.log",
-            env=env,
-            cwd=REPO,
-        )
-        return start_celery(worker)
+        argv = [
+            *floor,
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(stack.worker_concurrency),
+        ]
+        argv += ["--hostname", "floor@%h", "--without-mingle", "--without-gossip"]
+        return start_celery(Process("floor", argv, log=stack.logs / "floor.log", env=env, cwd=REPO))
 
     floor_run("setup", WORKER_ROLE)
     worker, results["cold_start"] = timed_start(start)

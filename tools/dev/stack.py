@@ -273,9 +273,9 @@ class Stack:
 
     # -- observing -----------------------------------------------------------------------------
 
-    def sql(self, query: str) -> list[list[str]]:
-        """Run one query as the superuser on duet's database; rows of strings."""
-        out = self.postgres.psql("-At", "-F", "\t", "-c", query, database="duet")
+    def sql(self, query: str, database: str = "duet") -> list[list[str]]:
+        """Run one query as the superuser (on duet's database); rows of strings."""
+        out = self.postgres.psql("-At", "-F", "\t", "-c", query, database=database)
         return [line.split("\t") for line in out.splitlines() if line]
 
     def wait_for_jobs(self, total: int, timeout: float) -> None:
