@@ -133,9 +133,9 @@ def cmd_test(args: argparse.Namespace) -> None:
 
 def cmd_nix(args: argparse.Namespace) -> None:
     """The offline Nix checks alone (the lint phase of ./dev test runs the same)."""
-    from nix_offline.nixcheck import run as nix_offline
+    from nix_offline.nixcheck import run
 
-    nix_offline()
+    run()
 
 
 def cmd_faults(args: argparse.Namespace) -> None:
@@ -172,9 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=cmd_up)
     commands.add_parser("demo", help="one round trip, step by step").set_defaults(func=cmd_demo)
     test = commands.add_parser("test", help="run every test suite")
-    test.add_argument(
-        "--suite", action="append", help="only suites whose name contains this (repeatable)"
-    )
+    only = "only suites whose name contains this (repeatable)"
+    test.add_argument("--suite", action="append", help=only)
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
     commands.add_parser(
@@ -182,14 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     ).set_defaults(func=cmd_nix)
     faults = commands.add_parser("faults", help="the fault scenarios, with figures")
     faults.add_argument("scenario", nargs="*", help="only these scenarios (default: all)")
-    faults.add_argument(
-        "--scale", type=float, default=1.0, help="multiply job counts and the outage (0.1: quick)"
-    )
+    scale = "multiply job counts and the outage (0.1: quick)"
+    faults.add_argument("--scale", type=float, default=1.0, help=scale)
     faults.set_defaults(func=cmd_faults)
     bench = commands.add_parser("bench", help="duet beside a bare floor: speed and memory")
-    bench.add_argument(
-        "--jobs", type=int, default=1000, help="jobs for the drain and POST throughput runs"
-    )
+    jobs = "jobs for the drain and POST throughput runs"
+    bench.add_argument("--jobs", type=int, default=1000, help=jobs)
     bench.add_argument("--paced", type=int, default=300, help="jobs for the paced latency run")
     bench.set_defaults(func=cmd_bench)
     manage = commands.add_parser(
@@ -197,12 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         help="run a web management command against the running ./dev up stack",
         description="e.g. ./dev manage create_api_user alice; ./dev manage migrate",
     )
-    manage.add_argument(
-        "--stack-dir",
-        type=Path,
-        default=None,
-        help="the running stack's state folder (default: .state/up, the one ./dev up uses)",
-    )
+    folder = "the running stack's state folder (default: .state/up, the one ./dev up uses)"
+    manage.add_argument("--stack-dir", type=Path, default=None, help=folder)
     manage.add_argument("manage_args", nargs=argparse.REMAINDER, help="command and arguments")
     manage.set_defaults(func=cmd_manage)
     commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(func=cmd_lock)
