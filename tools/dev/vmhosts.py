@@ -111,8 +111,8 @@ def base_python(service: str) -> Path:
 
 
 def _app(target: Path, service: str, scripts: dict[str, str]) -> Path:
-    (target / "bin").mkdir(parents=True, exist_ok=True)
-    (target / "libexec").mkdir(parents=True, exist_ok=True)
+    for folder in ("bin", "libexec"):
+        (target / folder).mkdir(parents=True, exist_ok=True)
     module = f"duet_{service}.cli"
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     prefix = base_python(service)
@@ -155,13 +155,8 @@ def collect_static(dir: Path) -> Path:
             "DJANGO_STATIC_ROOT": str(target),
             "DJANGO_SETTINGS_MODULE": "duet_web.settings",
         }
-        subprocess.run(
-            [str(venv_dir("web") / "bin" / "python"), "manage.py", "collectstatic", "--noinput"],
-            cwd=REPO / "web",
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        argv = [sys.executable, "manage.py", "collectstatic", "--noinput"]
+        subprocess.run(argv, cwd=REPO / "web", env=env, check=True, capture_output=True)
     return target
 
 
@@ -189,20 +184,26 @@ class Host:
 
     # -- files --------------------------------------------------------------------------------
 
-    def write(self, path: str, text: str, mode: int = 0o644) -> None:
+    def _fresh(self, path: str) -> Path:
+        """``path`` in the container, its folder made and whatever was there removed."""
         target = self.merged / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.exists():
-            target.unlink()
+        target.unlink(missing_ok=True)
+        return target
+
+    def write(self, path: str, text: str, mode: int = 0o644) -> None:
+        target = self._fresh(path)
         target.write_text(text)
         target.chmod(mode)
 
     def symlink(self, path: str, to: str) -> None:
-        target = self.merged / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        target.symlink_to(to)
+        self._fresh(path).symlink_to(to)
+
+    def unit(self, name: str, text: str, *wanted_by: str) -> None:
+        """A unit file, enabled in each of ``wanted_by`` as ``systemctl enable`` does."""
+        self.write(f"/etc/systemd/system/{name}", text)
+        for target in wanted_by:
+            self.symlink(f"/etc/systemd/system/{target}.wants/{name}", f"../{name}")
 
     def system_user(self, user: str, group: str) -> None:
         """A system user as NixOS makes one: home /var/empty (libpq looks for client
@@ -246,8 +247,8 @@ class Host:
 
     def _network(self) -> None:
         node = self.node
-        self.write(
-            "/etc/systemd/system/vm-native-network.service",
+        self.unit(
+            "vm-native-network.service",
             "[Unit]\nDescription=host0's addresses (the NixOS test network)\n"
             "DefaultDependencies=no\nBefore=network.target network-online.target\n"
             "Wants=network.target\n\n[Service]\nType=oneshot\nRemainAfterExit=true\n"
@@ -255,12 +256,9 @@ class Host:
             f"ExecStart=/sbin/ip addr add {node.ipv4}/24 dev host0\n"
             f"ExecStart=/sbin/ip -6 addr add {node.ipv6}/64 dev host0 nodad\n\n"
             "[Install]\nWantedBy=network-online.target multi-user.target\n",
+            "network-online.target",
+            "multi-user.target",
         )
-        for target in ("network-online.target", "multi-user.target"):
-            self.symlink(
-                f"/etc/systemd/system/{target}.wants/vm-native-network.service",
-                "../vm-native-network.service",
-            )
 
     def _store(self) -> None:
         """Every store path the units, packages and testScript name (docs/vm-native.md)."""
@@ -295,9 +293,7 @@ class Host:
     def _units(self) -> None:
         rendered = self.hosts.rendered[self.name]
         for name, text in rendered.units.items():
-            self.write(f"/etc/systemd/system/{name}", text)
-            for target in rendered.wanted_by[name]:
-                self.symlink(f"/etc/systemd/system/{target}.wants/{name}", f"../{name}")
+            self.unit(name, text, *rendered.wanted_by[name])
         for path, text in rendered.scripts.items():
             self.write(path, text, 0o555)
 
@@ -338,17 +334,14 @@ class Host:
         )
         self.write(f"/etc/redis-{name}/redis.conf", config, 0o640)
         self.chroot("chown", f"root:{server['group']}", f"/etc/redis-{name}/redis.conf")
-        self.write(
-            f"/etc/systemd/system/redis-{name}.service",
+        self.unit(
+            f"redis-{name}.service",
             f"[Unit]\nDescription=Redis server {name}\nAfter=network.target\n\n"
             f"[Service]\nType=notify\nUser={user}\nGroup={server['group']}\n"
             f"RuntimeDirectory=redis-{name}\nStateDirectory=redis-{name}\n"
             f"ExecStart=/usr/bin/redis-server /etc/redis-{name}/redis.conf\n\n"
             "[Install]\nWantedBy=multi-user.target\n",
-        )
-        self.symlink(
-            f"/etc/systemd/system/multi-user.target.wants/redis-{name}.service",
-            f"../redis-{name}.service",
+            "multi-user.target",
         )
 
     def _firewall(self) -> None:
@@ -362,15 +355,13 @@ class Host:
             FIREWALL.replace("{ports}", ports).replace("{extra}", fw["extraCommands"]),
             0o755,
         )
-        self.write(
-            "/etc/systemd/system/firewall.service",
+        self.unit(
+            "firewall.service",
             "[Unit]\nDescription=Firewall\nDefaultDependencies=no\n"
             "Before=network-pre.target\nWants=network-pre.target\n\n"
             "[Service]\nType=oneshot\nRemainAfterExit=true\n"
             "ExecStart=/etc/vm-native/firewall-start\n\n[Install]\nWantedBy=sysinit.target\n",
-        )
-        self.symlink(
-            "/etc/systemd/system/sysinit.target.wants/firewall.service", "../firewall.service"
+            "sysinit.target",
         )
 
     # -- running ------------------------------------------------------------------------------
