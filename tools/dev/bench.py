@@ -251,7 +251,8 @@ def bench_floor(
             str(stack.worker_concurrency),
         ]
         argv += ["--hostname", "floor@%h", "--without-mingle", "--without-gossip"]
-        return start_celery(Process("floor", argv, log=stack.logs / "floor.log", env=env, cwd=REPO))
+        log = stack.logs / "floor.log"
+        return start_celery(Process("floor", argv, log=log, env=env, cwd=REPO, timeout=90))
 
     floor_run("setup", WORKER_ROLE)
     worker, results["cold_start"] = timed_start(start)

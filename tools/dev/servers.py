@@ -108,10 +108,7 @@ class Process(Executor):
         if self.process is None:
             return None
         self.process.send_signal(signal.SIGTERM)
-        try:
-            code: int | None = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = self.wait(timeout)
         self.stop()
         return code
 

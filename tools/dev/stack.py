@@ -202,10 +202,9 @@ class Stack:
         # Nothing here uses broadcast state; skipping it saves seconds per start.
         argv += ["--without-mingle", "--without-gossip"]
         env = {"DUET_WORKER_HEARTBEAT_FILE": str(self.heartbeat(index)), **(env or {})}
-        self.workers.append(
-            start_celery(self.service_process(f"worker{index}", "worker", argv, env=env))
-        )
-        return self.workers[-1]
+        worker = self.service_process(f"worker{index}", "worker", argv, env=env, timeout=90)
+        self.workers.append(start_celery(worker))
+        return worker
 
     def heartbeat(self, index: int) -> Path:
         """The heartbeat file of worker node ``index`` (1-based)."""
@@ -288,7 +287,6 @@ def start_celery(worker: Process) -> Process:
     """Start a Celery worker node; it is ready once its log says `` ready.``."""
     offset = worker.log.stat().st_size if worker.log.exists() else 0
     worker.ready = lambda: " ready." in read_since(worker.log, offset)
-    worker._timeout = 90
     return worker.start()
 
 
