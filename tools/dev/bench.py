@@ -1,25 +1,10 @@
 """``./dev bench``: figures, not pass/fail. duet beside a floor, in one run on one machine.
 
-The floor (tools/dev/floor.py) is the same job life in bare Celery + psycopg2: one
-persistent autocommit connection per process, the claim as one ``UPDATE … RETURNING``. It
-runs on the same PostgreSQL (TCP, SCRAM) and Redis, with the worker venv's Celery and
-psycopg2, the same PostgreSQL role as duet's worker and the same concurrency; the two
-sides never run at once. Lines compared with the floor read
-``bench: <figure> duet=<x> floor=<y> ratio=<x/y>``:
-
-- paced latency p50/p90/p99: jobs 10 ms apart, latency = the row's ``finished - created``
-  (PostgreSQL's clock); duet's jobs go through HTTP POST, one at a time, the floor's straight
-  in, at the rate duet's actually arrived (sequential POSTs may not keep up with 10 ms);
-- drain: jobs enqueued without HTTP while the worker is stopped, then jobs per second from
-  the first start to the last finish (row timestamps): the worker side alone;
-- cold start: worker process started to its " ready." log line;
-- statements and new connections of the worker's role per job, in a steady paced window,
-  read from PostgreSQL's own log (``log_statement`` set for that role only,
-  ``log_connections`` lines filtered to it).
-
-duet-only lines keep ``bench: <name> <value> <unit>``: HTTP POST and GET p50/p95
-(sequential), POST throughput with 16 concurrent clients, RSS of web and worker, each venv's
-size. Everything lands in ``.state/bench.json``; ``.state/bench.png`` plots it (plot.py).
+The floor (floor.py) is the same job life in bare Celery + psycopg2; README.md,
+"Performance", says how each figure is taken. Lines compared with the floor read
+``bench: <figure> duet=<x> floor=<y> ratio=<x/y>``, duet-only lines
+``bench: <name> <value> <unit>``; everything lands in ``.state/bench.json`` and
+``.state/bench.png`` (plot.py).
 """
 
 from __future__ import annotations

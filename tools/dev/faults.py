@@ -1,20 +1,9 @@
 """``./dev faults``: the faults real deployments see, on real processes, with figures.
 
-Each scenario starts its own stack (PostgreSQL, Redis, gunicorn, two Celery worker nodes of
-two processes each, the sweeper) with the openai provider pointed at a loopback
-OpenAI-compatible server that answers after a small latency, so that work is in flight when
-the fault strikes. It prints
-
-    fault: <name> jobs=<n> succeeded=<n> failed=<n> lost=<n> duplicated=<n> seconds=<float>
-
-- lost: an accepted job not terminal within the deadline after the fault cleared;
-- duplicated: a job whose provider was called again after it had already succeeded, counted
-  from the worker's own records (``common_providercall``), not from logs.
-
-A scenario may print more figures after its line (``rolling-deploy: max_lock_wait_ms=``).
-
-Timeouts are shortened (provider 2 s, lease 9 s, stale queued jobs re-published after 10 s)
-so that recovery paths run within seconds; the mechanisms are the production ones.
+Each scenario prints ``fault: <name> jobs= succeeded= failed= lost= duplicated= seconds=``;
+README.md, "Faults", says what each does and what lost and duplicated count. Timeouts are
+shortened (provider 2 s, lease 9 s, stale queued jobs re-published after 10 s) so that
+recovery paths run within seconds; the mechanisms are the production ones.
 """
 
 from __future__ import annotations

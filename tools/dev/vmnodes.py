@@ -1,21 +1,10 @@
 """The VM test's nodes, read offline from the flake and turned into files for the vm-native hosts.
 
 ``evaluate`` reads ``checks.x86_64-linux.vm`` with Debian's Nix 2.8 against the stubs in
-``tools/nix_offline`` (as nixcheck.py does): per node, its ``systemd.services.duet-*`` and
-``systemd.timers.duet-*``, users, PostgreSQL, Redis and firewall option values, and every
-derivation a unit, a system package or the testScript names. ``render`` writes each unit the
-way nixpkgs' ``nixos/lib/systemd-lib.nix`` does (read at commit
-013635633ffe11f70df1d639f563f21c42c1f778: ``attrsToSection``, ``commonUnitText``,
-``serviceToUnit``, ``timerToUnit``, ``makeJobScript``, ``serviceConfig``'s PATH).
-
-Left out of the rendering, on purpose: ``systemd.globalEnvironment`` (LOCALE_ARCHIVE, TZDIR:
-no Nix locale archive here), ``restartTriggers``/``reloadTriggers`` (X-Restart-Triggers, read
-only by switch-to-configuration), ``aliases``, ``upheldBy``/``requiredBy``, ``startAt`` and
-``reload``/``preStop``/``postStop`` scripts (no duet unit uses them: ``render`` refuses a unit
-that does), ``enableStrictShellChecks`` (off by default: scripts get ``set -e``).
-
-What each store path becomes inside a container is written in one place, the table
-"The mappings" of docs/vm-native.md; ``_classify`` and vmhosts.py implement it.
+``tools/nix_offline``; ``render`` writes each unit as nixpkgs' ``systemd-lib.nix`` does.
+docs/vm-native.md ("How", and the table "The mappings") says what is read, what is left out
+of the rendering and why, and what each store path becomes; ``_classify`` and vmhosts.py
+implement the mappings.
 """
 
 from __future__ import annotations
