@@ -1,11 +1,5 @@
 """``./dev``: duet's one native entry point.
 
-./dev up        run the stack locally (Ctrl-C stops it)
-./dev demo      one round trip through real processes, step by step
-./dev test      every test suite (what CI runs)
-./dev manage    a web management command against the stack ./dev up runs
-./dev lock      refresh web/poetry.lock and worker/poetry.lock
-
 The system Python runs only the bootstrap (standard library: Debian packages, the venvs
 from the locks); every command then runs again in the web venv, with its libraries.
 """
@@ -62,13 +56,6 @@ def up_stack(state: Path | None = None) -> Stack:
 
 def cmd_up(args: argparse.Namespace) -> None:
     stack = up_stack()
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
     with stack:
         token = stack.remembered_token(args.user)
         say(
@@ -89,8 +76,8 @@ API docs: {stack.base_url}/api/docs/
 Another user, from a second terminal: ./dev manage create_api_user <name>
 Ctrl-C stops everything."""
         )
-        try:
-            while not stopping:
+        try:  # until Ctrl-C, or SIGTERM (main() turns it into KeyboardInterrupt)
+            while True:
                 for process in stack.processes():
                     if not process.alive():
                         raise HarnessError(f"{process.name} exited:\n{process.tail()}")
