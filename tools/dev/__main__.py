@@ -122,7 +122,7 @@ def cmd_nix(args: argparse.Namespace) -> None:
     """The offline Nix checks alone (the lint phase of ./dev test runs the same)."""
     from nix_offline.nixcheck import run
 
-    run()
+    run(tools=venvs.python("web").parent)  # mypy and pyflakes: the web venv's
 
 
 def cmd_faults(args: argparse.Namespace) -> None:

@@ -115,7 +115,7 @@ def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()
         # The flake, offline: parse, contract evaluation, VM testScript, lock (nixcheck.py).
         from nix_offline.nixcheck import run as nix_offline
 
-        nix_offline()
+        nix_offline(tools=python("web").parent)  # mypy and pyflakes: the web venv's
     totals = run_suites(selected, pytest_args)
     say(
         f"\ntests: passed={totals['passed']} failed={totals['failed'] + totals['error']} "
