@@ -22,17 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dev.servers import Postgres, Redis
-from dev.system import (
-    REPO,
-    STATE,
-    Process,
-    clean_env,
-    free_port,
-    pg_bindir,
-    wait_for,
-    write_secret,
-)
+from dev.servers import Postgres, Process, Redis
+from dev.system import REPO, STATE, clean_env, free_port, pg_bindir, wait_for, write_secret
 from dev.venvs import python, venv_dir
 from nix_offline.nixcheck import image_facts
 
@@ -83,16 +74,8 @@ def scripts(service: str) -> dict[str, str]:
 
 
 def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(venv_dir("web") / "bin" / "check-jsonschema"),
-            "--builtin-schema",
-            "vendor.compose-spec",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    argv = [str(venv_dir("web") / "bin" / "check-jsonschema"), "--builtin-schema"]
+    return subprocess.run([*argv, "vendor.compose-spec", str(path)], capture_output=True, text=True)
 
 
 def test_the_compose_file_follows_the_compose_specification(tmp_path):
@@ -266,14 +249,10 @@ class NativeCompose:
             assert process.alive(), f"{process.name} exited:\n{process.tail()}"
         test = self.compose["services"][name]["healthcheck"]["test"]
         package = self.images[self.compose["services"][name]["image"]]["service"]
-        result = subprocess.run(
-            native_argv(package, test[1:]),
-            env=self.env(name),
-            cwd=REPO / package,
-            capture_output=True,
-            timeout=30,
+        argv, env = native_argv(package, test[1:]), self.env(name)
+        return (
+            subprocess.run(argv, env=env, cwd=REPO / package, capture_output=True).returncode == 0
         )
-        return result.returncode == 0
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -329,21 +308,9 @@ def test_each_service_runs_natively_as_compose_runs_it_through_a_round_trip(comp
         wait_for(lambda: native.healthy("web"), "the web's Compose health check", 90)
         wait_for(lambda: native.healthy("worker"), "the worker's Compose health check", 90)
         token = native.run("web", ["duet-manage", "create_api_user", "compose"]).strip()
-        scenario = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "e2e" / "scenario.py"),
-                "--base-url",
-                f"http://127.0.0.1:{native.web_port}",
-                "--token",
-                token,
-                "--timeout",
-                "60",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        argv = [sys.executable, str(REPO / "e2e" / "scenario.py"), "--token", token]
+        argv += ["--base-url", f"http://127.0.0.1:{native.web_port}", "--timeout", "60"]
+        scenario = subprocess.run(argv, capture_output=True, text=True, timeout=180)
         assert scenario.returncode == 0, scenario.stdout + scenario.stderr
         assert scenario.stdout.strip().splitlines()[-1].startswith("roundtrip: ok")
         # The Compose file asks for JSON logs: every line of every service is one object.

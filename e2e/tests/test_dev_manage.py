@@ -7,12 +7,8 @@ from dev.system import REPO
 
 
 def dev_manage(stack_dir, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(REPO / "dev"), "manage", "--stack-dir", str(stack_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    argv = [str(REPO / "dev"), "manage", "--stack-dir", str(stack_dir), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120)
 
 
 def test_a_user_created_with_dev_manage_can_use_the_running_api(stack):

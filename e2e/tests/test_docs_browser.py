@@ -30,17 +30,9 @@ def browser():
     profile = tempfile.mkdtemp(prefix="duet-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,1500",
-    ):
+    quiet = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    window = [f"--user-data-dir={profile}", "--window-size=1280,1500", "--no-first-run"]
+    for argument in ["--headless", "--no-sandbox", "--disable-gpu", *quiet, *window]:
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:

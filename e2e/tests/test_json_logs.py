@@ -24,21 +24,11 @@ def json_lines(path):
 
 
 def post_with_request_id(stack, token, request_id):
-    import urllib.request
-
-    request = urllib.request.Request(
-        f"{stack.base_url}/api/documents/",
-        data=json.dumps({"title": "ids", "text": "One id ties the web to the worker."}).encode(),
-        method="POST",
-        headers={
-            "Authorization": f"Token {token}",
-            "Content-Type": "application/json",
-            "X-Request-ID": request_id,
-        },
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 202
-        return reply.headers["X-Request-ID"], json.loads(reply.read())
+    body = {"title": "ids", "text": "One id ties the web to the worker."}
+    url, header = f"{stack.base_url}/api/documents/", {"X-Request-ID": request_id}
+    status, headers, job = http_json("POST", url, token, body, header)
+    assert status == 202
+    return headers["X-Request-ID"], job
 
 
 def test_one_jobs_lines_share_its_ids_on_both_sides(stack, token):
@@ -69,14 +59,9 @@ def test_a_request_without_an_id_gets_one_and_a_bad_one_is_replaced(stack, token
     url = f"{stack.base_url}/api/documents/"
     _, headers, _ = http_json("GET", url, token)
     assert len(headers["X-Request-ID"]) == 32
-    import urllib.request
-
-    request = urllib.request.Request(
-        url, headers={"Authorization": f"Token {token}", "X-Request-ID": "bad id\twith spaces"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.headers["X-Request-ID"] != "bad id\twith spaces"
-        assert len(reply.headers["X-Request-ID"]) == 32
+    _, headers, _ = http_json("GET", url, token, headers={"X-Request-ID": "bad id\twith spaces"})
+    assert headers["X-Request-ID"] != "bad id\twith spaces"
+    assert len(headers["X-Request-ID"]) == 32
 
 
 def test_every_line_of_the_sweeper_is_json_too(stack):

@@ -33,24 +33,14 @@ def postgres():
 def test_a_write_that_waits_behind_ddl_is_measured(postgres):
     log = postgres.root / "postgres.log"
     offset = log.stat().st_size
-    ddl = subprocess.Popen(
-        [
-            *postgres.psql_argv(database="duet"),
-            "-c",
-            "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;",
-        ],
-        env=postgres.psql_env(),
-        stdout=subprocess.DEVNULL,
-    )
+    lock = "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;"
+    argv = [*postgres.psql_argv(database="duet"), "-c", lock]
+    ddl = subprocess.Popen(argv, env=postgres.psql_env(), stdout=subprocess.DEVNULL)
     held = "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted"
     while postgres.psql("-At", "-c", held, database="duet").strip() == "0":
         time.sleep(0.05)
-    subprocess.run(
-        [*postgres.psql_argv("worker", database="duet"), "-c", "INSERT INTO t VALUES (1)"],
-        env=postgres.psql_env("worker"),
-        check=True,
-        capture_output=True,
-    )
+    insert = [*postgres.psql_argv("worker", database="duet"), "-c", "INSERT INTO t VALUES (1)"]
+    subprocess.run(insert, env=postgres.psql_env("worker"), check=True, capture_output=True)
     ddl.wait(10)
     time.sleep(0.2)
     # Logged at all means it waited longer than deadlock_timeout (1 ms); its length varies.

@@ -11,12 +11,8 @@ from dev.venvs import venv_dir
 
 def psql_as(stack, role, sql):
     """Run ``sql`` as one of duet's roles; the completed process, failed or not."""
-    return subprocess.run(
-        [*stack.postgres.psql_argv(role, database="duet"), "-At", "-c", sql],
-        env=stack.postgres.psql_env(role),
-        capture_output=True,
-        text=True,
-    )
+    argv = [*stack.postgres.psql_argv(role, database="duet"), "-At", "-c", sql]
+    return subprocess.run(argv, env=stack.postgres.psql_env(role), capture_output=True, text=True)
 
 
 def test_the_worker_role_may_use_common_rows(stack):
@@ -71,18 +67,13 @@ def test_the_web_role_cannot_change_the_schema_either(stack):
 def test_migrate_with_worker_settings_changes_nothing(stack):
     before = stack.sql("SELECT app, name FROM django_migrations ORDER BY id")
     tables = stack.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-    result = subprocess.run(
-        [
-            str(venv_dir("worker") / "bin" / "python"),
-            "-c",
-            "import django; django.setup(); from django.core.management import call_command; "
-            "call_command('migrate', 'common', 'zero', interactive=False)",
-        ],
-        env={**stack.service_env("worker"), "DJANGO_SETTINGS_MODULE": "duet_worker.settings"},
-        cwd=REPO / "worker",
-        capture_output=True,
-        text=True,
+    code = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('migrate', 'common', 'zero', interactive=False)"
     )
+    argv = [str(venv_dir("worker") / "bin" / "python"), "-c", code]
+    env = {**stack.service_env("worker"), "DJANGO_SETTINGS_MODULE": "duet_worker.settings"}
+    result = subprocess.run(argv, env=env, cwd=REPO / "worker", capture_output=True, text=True)
     # The router skips every operation; recording them as unapplied is refused by the role.
     assert result.returncode != 0
     assert "permission denied for table django_migrations" in result.stderr

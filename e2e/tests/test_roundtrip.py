@@ -3,10 +3,10 @@
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from dev.stack import http_json
+from dev.system import wait_for
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenario.py"
 
@@ -40,41 +40,35 @@ def test_the_scenario_program_fails_loudly_on_a_bad_token(stack):
 
 
 def submit(stack, token, text="Duplicates must not cost twice. The claim makes them no-ops."):
-    status, _, job = http_json(
-        "POST", f"{stack.base_url}/api/documents/", token, {"title": "t", "text": text}
-    )
+    url = f"{stack.base_url}/api/documents/"
+    status, _, job = http_json("POST", url, token, {"title": "t", "text": text})
     assert status == 202, job
     return job
 
 
 def wait_status(stack, token, job, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _, _, current = http_json("GET", job["url"], token)
-        if current["status"] in ("succeeded", "failed"):
-            return current
-        time.sleep(0.2)
-    raise AssertionError(f"job {job['id']} not finished after {timeout} s")
+    current = {}
+
+    def finished():
+        current.update(http_json("GET", job["url"], token)[2])
+        return current["status"] in ("succeeded", "failed")
+
+    wait_for(finished, f"job {job['id']} to finish", timeout)
+    return current
 
 
 def test_a_job_enqueued_twice_is_summarised_once(stack, token):
     job = submit(stack, token)
     assert wait_status(stack, token, job)["status"] == "succeeded"
     # Publish it twice more, exactly as the web and the sweeper do.
-    stack.manage(
-        "shell",
-        "-c",
-        "from documents.publish import publish; import uuid; "
-        f"job = uuid.UUID('{job['id']}'); assert publish(job) and publish(job)",
-    )
-    logs = [w.log for w in stack.workers]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        seen = sum(log.read_text().count(f"job {job['id']} is already succeeded") for log in logs)
-        if seen >= 2:
-            break
-        time.sleep(0.2)
-    assert seen == 2, "the duplicates were not delivered"
+    stack.web_side("republish", job["id"], job["id"])
+
+    def seen():
+        done = f"job {job['id']} is already succeeded"
+        return sum(worker.log.read_text().count(done) for worker in stack.workers)
+
+    wait_for(lambda: seen() >= 2, "the duplicates to be delivered", 30)
+    assert seen() == 2
     [[calls, attempts]] = stack.sql(
         "SELECT count(c.id), j.attempts FROM common_summaryjob j JOIN common_providercall c "
         f"ON c.job_id = j.id WHERE j.id = '{job['id']}' GROUP BY j.attempts"

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from dev.stack import Stack
-from dev.system import REPO, STATE, Process, wait_for
+from dev.system import REPO, STATE, wait_for
 from dev.venvs import venv_dir
 
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: the schema outside the window or a failed check
@@ -27,29 +27,14 @@ def guard_stack():
 
 
 def worker_process(stack, name, **env):
-    return Process(
-        name,
-        [
-            str(venv_dir("worker") / "bin" / "celery"),
-            "--app",
-            "duet_worker",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        log=stack.logs / f"{name}.log",
-        env={**stack.service_env("worker"), **env},
-        cwd=REPO / "worker",
-    ).start()
+    argv = ["celery", "--app", "duet_worker", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    argv += ["--without-mingle", "--without-gossip"]
+    return stack.service_process(name, "worker", argv, env=env).start()
 
 
 def exit_code(process, timeout=90):
     try:
-        return process.popen.wait(timeout=timeout)
+        return process.wait(timeout)
     finally:
         process.stop()
 
@@ -129,20 +114,16 @@ def test_a_running_worker_steps_aside_when_a_breaking_migration_lands(guard_stac
 def test_gunicorn_refuses_a_database_ahead_by_a_breaking_migration(guard_stack, ahead):
     ahead("breaking")
     env = guard_stack.service_env("web")
+    gunicorn = [str(venv_dir("web") / "bin" / "gunicorn"), "--config"]
+    argv = [
+        *gunicorn,
+        "python:duet_web.gunicorn_conf",
+        "--bind",
+        "127.0.0.1:0",
+        "duet_web.wsgi:application",
+    ]
     result = subprocess.run(
-        [
-            str(venv_dir("web") / "bin" / "gunicorn"),
-            "--config",
-            "python:duet_web.gunicorn_conf",
-            "--bind",
-            "127.0.0.1:0",
-            "duet_web.wsgi:application",
-        ],
-        env=env,
-        cwd=REPO / "web",
-        capture_output=True,
-        text=True,
-        timeout=90,
+        argv, env=env, cwd=REPO / "web", capture_output=True, text=True, timeout=90
     )
     assert result.returncode == EXIT_CONFIG, result.stderr
     assert "refusing to start: database schema is ahead" in result.stderr

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from dev.servers import Process, listening
 from dev.stack import Stack
-from dev.system import STATE, Process, clean_env, free_port, port_open, wait_for
+from dev.system import STATE, clean_env, free_port
 from dev.venvs import venv_dir
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenario.py"
@@ -29,8 +30,9 @@ def sqs_stack():
         [str(venv_dir("web") / "bin" / "python"), "-m", "moto.server", "-p", str(port)],
         log=state / "logs" / "moto.log",
         env=clean_env(),
+        ready=lambda: listening(port),
+        timeout=30,
     ).start()
-    wait_for(lambda: port_open(port), "the SQS endpoint", 30)
     options = {"CELERY_BROKER_TRANSPORT_OPTIONS": TRANSPORT}
     try:
         with Stack(

@@ -9,17 +9,10 @@ from dev.venvs import venv_dir
 
 
 def health(stack, path):
-    return subprocess.run(
-        [
-            str(venv_dir("worker") / "bin" / "python"),
-            "-c",
-            "from duet_worker.cli import health; health()",
-        ],
-        env={**stack.service_env("worker"), "DUET_WORKER_HEARTBEAT_FILE": str(path)},
-        cwd=REPO / "worker",
-        capture_output=True,
-        text=True,
-    )
+    argv = [str(venv_dir("worker") / "bin" / "python"), "-c"]
+    argv += ["from duet_worker.cli import health; health()"]
+    env = {**stack.service_env("worker"), "DUET_WORKER_HEARTBEAT_FILE": str(path)}
+    return subprocess.run(argv, env=env, cwd=REPO / "worker", capture_output=True, text=True)
 
 
 def test_a_running_worker_keeps_its_heartbeat_fresh(stack):

@@ -139,11 +139,11 @@ def test_without_restart_prevent_exit_status_a_refusing_worker_loops(worker_host
     host, started = worker_host
     db = Machine(hosts.hosts["db"])
     ahead = "INSERT INTO django_migrations (app, name, applied) VALUES ('common', '0999_vm', now())"
+    machine = Machine(host)
     db.succeed(f'runuser -u postgres -- psql -d duet -c "{ahead}"')
     try:
         text = worker_unit(hosts)
         assert "RestartPreventExitStatus=78\n" in text
-        machine = Machine(host)
         for name, unit in (
             ("duet-worker-copy78", text),
             ("duet-worker-mutant-restarts", text.replace("RestartPreventExitStatus=78\n", "")),
@@ -169,6 +169,9 @@ def test_without_restart_prevent_exit_status_a_refusing_worker_loops(worker_host
             "runuser -u postgres -- psql -d duet -c "
             "\"DELETE FROM django_migrations WHERE name = '0999_vm'\""
         )
+        # The real worker checks the schema too (every 30 s) and may have stepped aside.
+        machine.succeed("systemctl reset-failed duet-worker.service")
+        machine.succeed("systemctl start duet-worker.service")
 
 
 def test_every_store_path_a_unit_names_is_mapped(evaluation, hosts):

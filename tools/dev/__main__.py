@@ -1,10 +1,7 @@
 """``./dev``: duet's one native entry point.
 
-./dev up        run the stack locally (Ctrl-C stops it)
-./dev demo      one round trip through real processes, step by step
-./dev test      every test suite (what CI runs)
-./dev manage    a web management command against the stack ./dev up runs
-./dev lock      refresh web/poetry.lock and worker/poetry.lock
+The system Python runs only the bootstrap (standard library: Debian packages, the venvs
+from the locks); every command then runs again in the web venv, with its libraries.
 """
 
 from __future__ import annotations
@@ -19,35 +16,46 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import venvs
-from .stack import Stack
-from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
+from .system import (
+    APT_PACKAGES,
+    REPO,
+    STATE,
+    TEST_APT_PACKAGES,
+    HarnessError,
+    ensure_apt_packages,
+    say,
+)
+
+if TYPE_CHECKING:
+    from .stack import Stack
 
 
-def prepare(for_tests: bool = False) -> None:
-    """Install what a fresh Debian machine lacks: Debian packages, then the venvs."""
+def bootstrap(command: str, argv: list[str]) -> int:
+    """Install what a fresh Debian machine lacks (Debian packages, then the venvs), then run
+    the command in the web venv; ``lock`` runs here, as a stale lock builds no venv."""
     extra = {name: "/nonexistent" for name in venvs.ensure_python_build_support()}
-    from .system import APT_PACKAGES, TEST_APT_PACKAGES
-
-    ensure_apt_packages({**APT_PACKAGES, **extra, **(TEST_APT_PACKAGES if for_tests else {})})
+    tests = TEST_APT_PACKAGES if command == "test" else {}
+    ensure_apt_packages({**APT_PACKAGES, **extra, **tests})
+    if command == "lock":
+        return cmd_lock()
+    for service in venvs.SERVICES:
+        venvs.ensure_venv(service)
+    web = str(venvs.python("web"))
+    os.execv(web, [web, "-m", "dev", *argv])
 
 
 def up_stack(state: Path | None = None) -> Stack:
     """The stack of ``./dev up``, described once for ``up`` and ``manage``."""
+    from .stack import Stack
+
     return Stack(state or STATE / "up", development=True, web_env={"DJANGO_DEBUG": "false"})
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    prepare()
     stack = up_stack()
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
     with stack:
         token = stack.remembered_token(args.user)
         say(
@@ -68,8 +76,8 @@ API docs: {stack.base_url}/api/docs/
 Another user, from a second terminal: ./dev manage create_api_user <name>
 Ctrl-C stops everything."""
         )
-        try:
-            while not stopping:
+        try:  # until Ctrl-C, or SIGTERM (main() turns it into KeyboardInterrupt)
+            while True:
                 for process in stack.processes():
                     if not process.alive():
                         raise HarnessError(f"{process.name} exited:\n{process.tail()}")
@@ -80,7 +88,8 @@ Ctrl-C stops everything."""
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    prepare()
+    from .stack import Stack
+
     state = Path(tempfile.mkdtemp(prefix="duet-demo-", dir=STATE if STATE.exists() else None))
     say("1. starting PostgreSQL, Redis, gunicorn, a Celery worker and the sweeper")
     try:
@@ -99,7 +108,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_manage(args: argparse.Namespace) -> int:
     """Run ``manage.py <args>`` with the running ``./dev up`` stack's database, broker and
     secrets: as the web role, or the migrator for ``migrate``."""
-    venvs.ensure_venv("web")
     stack = up_stack(args.stack_dir).attach()
     return stack.manage_interactive(args.manage_args)
 
@@ -107,36 +115,29 @@ def cmd_manage(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> None:
     from .testing import run_all
 
-    prepare(for_tests=True)
     run_all(args.suite or None, tuple(args.pytest_args))
 
 
 def cmd_nix(args: argparse.Namespace) -> None:
     """The offline Nix checks alone (the lint phase of ./dev test runs the same)."""
-    from nix_offline.nixcheck import run as nix_offline
+    from nix_offline.nixcheck import run
 
-    prepare()
-    venvs.ensure_venv("web")
-    nix_offline()
+    run(tools=venvs.python("web").parent)  # mypy and pyflakes: the web venv's
 
 
 def cmd_faults(args: argparse.Namespace) -> None:
     from .faults import run_faults
 
-    prepare()
-    for service in venvs.SERVICES:
-        venvs.ensure_venv(service)
     run_faults(args.scenario or None, args.scale)
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
     from .bench import bench
 
-    prepare()
     bench(args.jobs, args.paced)
 
 
-def cmd_lock(args: argparse.Namespace) -> None:
+def cmd_lock(args: argparse.Namespace | None = None) -> int:
     """Refresh both locks with Poetry 1.8.5: plain, or the command in $DUET_POETRY (for
     a package mirror that needs a wrapper)."""
     wrapper = os.environ.get("DUET_POETRY")
@@ -147,6 +148,7 @@ def cmd_lock(args: argparse.Namespace) -> None:
             subprocess.run([*shlex.split(wrapper), *lock], check=True)
         else:
             venvs.poetry(*lock)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,9 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=cmd_up)
     commands.add_parser("demo", help="one round trip, step by step").set_defaults(func=cmd_demo)
     test = commands.add_parser("test", help="run every test suite")
-    test.add_argument(
-        "--suite", action="append", help="only suites whose name contains this (repeatable)"
-    )
+    only = "only suites whose name contains this (repeatable)"
+    test.add_argument("--suite", action="append", help=only)
     test.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     test.set_defaults(func=cmd_test)
     commands.add_parser(
@@ -167,14 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     ).set_defaults(func=cmd_nix)
     faults = commands.add_parser("faults", help="the fault scenarios, with figures")
     faults.add_argument("scenario", nargs="*", help="only these scenarios (default: all)")
-    faults.add_argument(
-        "--scale", type=float, default=1.0, help="multiply job counts and the outage (0.1: quick)"
-    )
+    scale = "multiply job counts and the outage (0.1: quick)"
+    faults.add_argument("--scale", type=float, default=1.0, help=scale)
     faults.set_defaults(func=cmd_faults)
     bench = commands.add_parser("bench", help="duet beside a bare floor: speed and memory")
-    bench.add_argument(
-        "--jobs", type=int, default=1000, help="jobs for the drain and POST throughput runs"
-    )
+    jobs = "jobs for the drain and POST throughput runs"
+    bench.add_argument("--jobs", type=int, default=1000, help=jobs)
     bench.add_argument("--paced", type=int, default=300, help="jobs for the paced latency run")
     bench.set_defaults(func=cmd_bench)
     manage = commands.add_parser(
@@ -182,12 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         help="run a web management command against the running ./dev up stack",
         description="e.g. ./dev manage create_api_user alice; ./dev manage migrate",
     )
-    manage.add_argument(
-        "--stack-dir",
-        type=Path,
-        default=None,
-        help="the running stack's state folder (default: .state/up, the one ./dev up uses)",
-    )
+    folder = "the running stack's state folder (default: .state/up, the one ./dev up uses)"
+    manage.add_argument("--stack-dir", type=Path, default=None, help=folder)
     manage.add_argument("manage_args", nargs=argparse.REMAINDER, help="command and arguments")
     manage.set_defaults(func=cmd_manage)
     commands.add_parser("lock", help="refresh both poetry.lock files").set_defaults(func=cmd_lock)
@@ -199,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     try:
+        if Path(sys.prefix) != venvs.venv_dir("web"):
+            return bootstrap(args.command, sys.argv[1:] if argv is None else argv)
         status = args.func(args)
     except HarnessError as exc:
         print(f"\n./dev {args.command}: {exc}", file=sys.stderr)

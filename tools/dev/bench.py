@@ -1,26 +1,10 @@
 """``./dev bench``: figures, not pass/fail. duet beside a floor, in one run on one machine.
 
-The floor (tools/dev/floor.py) is the same job life in bare Celery + psycopg2: one
-persistent autocommit connection per process, the claim as one ``UPDATE … RETURNING``. It
-runs on the same PostgreSQL (TCP, SCRAM) and Redis, with the worker venv's Celery and
-psycopg2, the same PostgreSQL role as duet's worker and the same concurrency; the two
-sides never run at once. Lines compared with the floor read
-``bench: <figure> duet=<x> floor=<y> ratio=<x/y>``:
-
-- paced latency p50/p90/p99: jobs 10 ms apart, latency = the row's ``finished - created``
-  (PostgreSQL's clock); duet's jobs go through HTTP POST, one at a time, the floor's straight
-  in, at the rate duet's actually arrived (sequential POSTs may not keep up with 10 ms);
-- drain: jobs enqueued without HTTP while the worker is stopped, then jobs per second from
-  the first start to the last finish (row timestamps): the worker side alone;
-- cold start: worker process started to its " ready." log line;
-- statements and new connections of the worker's role per job, in a steady paced window,
-  read from PostgreSQL's own log (``log_statement`` set for that role only,
-  ``log_connections`` lines filtered to it).
-
-duet-only lines keep ``bench: <name> <value> <unit>``: HTTP POST and GET p50/p95
-(sequential), POST throughput with 16 concurrent clients, RSS of web and worker, each venv's
-size. Everything lands in ``.state/bench.json``; ``.state/bench.png`` plots it (matplotlib,
-from the web lock's dev group: tools/dev/plot.py).
+The floor (floor.py) is the same job life in bare Celery + psycopg2; README.md,
+"Performance", says how each figure is taken. Lines compared with the floor read
+``bench: <figure> duet=<x> floor=<y> ratio=<x/y>``, duet-only lines
+``bench: <name> <value> <unit>``; everything lands in ``.state/bench.json`` and
+``.state/bench.png`` (plot.py).
 """
 
 from __future__ import annotations
@@ -30,13 +14,17 @@ import os
 import shutil
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .servers import ROLES
-from .stack import Stack, http_json
-from .system import REPO, STATE, Process, run, say, wait_for
+import psutil
+
+from .plot import main as plot
+from .servers import ROLES, Process
+from .stack import Stack, http_json, start_celery
+from .system import REPO, STATE, read_since, run, say, wait_for
 from .venvs import python, venv_dir
 
 TEXT = (
@@ -44,7 +32,6 @@ TEXT = (
     "Throughput depends on the number of processes. Memory depends on the libraries loaded."
 )
 FLOOR = Path(__file__).with_name("floor.py")
-PLOT = Path(__file__).with_name("plot.py")
 FLOOR_DB = "floor"
 #: Seconds between paced jobs.
 PACE = 0.010
@@ -57,37 +44,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        stack.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+    """Resident memory of a process and all its descendants."""
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
 
 
 def tree_size_mib(path: Path) -> float:
-    total = 0
-    for root, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-    return total / 2**20
+    return sum(f.lstat().st_size for f in path.rglob("*") if not f.is_dir()) / 2**20
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -112,11 +75,9 @@ class ServerLog:
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """(statements, new sessions, statements by first word) of the worker role since
         :meth:`mark`."""
-        with open(self.path, "rb") as log:
-            log.seek(self.offset)
-            text = log.read().decode(errors="replace")
+        text = read_since(self.path, self.offset)
         statements = sessions = 0
-        kinds: dict[str, int] = {}
+        kinds: Counter[str] = Counter()
         tag = f" user={WORKER_ROLE} "
         for line in text.splitlines():
             if f"connection authorized: user={WORKER_ROLE} " in line:
@@ -125,22 +86,16 @@ class ServerLog:
                 statements += 1
                 words = line.split("LOG:  statement: ", 1)[1].split(None, 1)
                 word = words[0].strip(";").upper() if words else "?"
-                kinds[word] = kinds.get(word, 0) + 1
-        return statements, sessions, kinds
+                kinds[word] += 1
+        return statements, sessions, dict(kinds)
 
 
 def log_worker_role(stack: Stack) -> None:
     """Log every statement of the worker role (only), and every new session."""
-    stack.postgres.psql(
-        "-c",
-        "ALTER SYSTEM SET log_line_prefix = '%m [%p] user=%u db=%d '",
-        "-c",
-        "ALTER SYSTEM SET log_connections = on",
-        "-c",
-        f"ALTER ROLE {WORKER_ROLE} SET log_statement = 'all'",
-        "-c",
-        "SELECT pg_reload_conf()",
-    )
+    prefix = "ALTER SYSTEM SET log_line_prefix = '%m [%p] user=%u db=%d '"
+    role = f"ALTER ROLE {WORKER_ROLE} SET log_statement = 'all'"
+    queries = [prefix, "ALTER SYSTEM SET log_connections = on", role, "SELECT pg_reload_conf()"]
+    stack.postgres.psql(*(arg for query in queries for arg in ("-c", query)))
 
 
 def timed_start(start: Callable[[], Process]) -> tuple[Process, float]:
@@ -178,31 +133,6 @@ DRAIN = (
     "SELECT count(*), extract(epoch FROM max(j.finished) - min(j.started)) FROM {jobs}"
     " WHERE {title} AND j.status = 'succeeded'"
 )
-
-
-def enqueue_duet(stack: Stack, title: str, count: int) -> None:
-    """Create and publish jobs the way the web does, minus HTTP (the web's own code)."""
-    code = (
-        "from datetime import timedelta\n"
-        "from django.conf import settings\n"
-        "from django.contrib.auth import get_user_model\n"
-        "from django.db.models.functions import Now\n"
-        "from documents.publish import publish\n"
-        "from shared_resource.models import Document, SummaryJob\n"
-        "user = get_user_model().objects.get(username='bench')\n"
-        f"for _ in range({count}):\n"
-        f"    document = Document.objects.create(owner=user, title={title!r}, text={TEXT!r})\n"
-        "    job = SummaryJob.objects.create(document=document, lease_expires=Now()"
-        " + timedelta(seconds=settings.DUET_SWEEP_STALE_SECONDS))\n"
-        "    publish(job.id)\n"
-    )
-    run(
-        [str(python("web")), "manage.py", "shell", "--no-imports", "-c", code],
-        env={**stack.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"},
-        cwd=REPO / "web",
-        what="enqueue without HTTP",
-        quiet=True,
-    )
 
 
 def bench_duet(stack: Stack, log: ServerLog, jobs: int, paced: int) -> dict[str, object]:
@@ -262,7 +192,7 @@ def bench_duet(stack: Stack, log: ServerLog, jobs: int, paced: int) -> dict[str,
 
     worker = stack.workers.pop()
     worker.stop()
-    enqueue_duet(stack, "drain", jobs)
+    stack.web_side("enqueue", "drain", str(jobs), TEXT)  # the web's code, no HTTP
     stack.start_worker()
     done += jobs
     stack.wait_for_jobs(done, timeout=600)
@@ -291,29 +221,23 @@ def bench_floor(
         return run([*floor, *args], env=env, cwd=REPO, what=f"floor {args[0]}", quiet=True)
 
     def sql(query: str) -> list[list[str]]:
-        out = stack.postgres.psql("-At", "-F", "\t", "-c", query, database=FLOOR_DB)
-        return [line.split("\t") for line in out.splitlines() if line]
+        return stack.sql(query, database=FLOOR_DB)
 
     def finished() -> int:
         return int(sql("SELECT count(*) FROM floor_job WHERE status = 'succeeded'")[0][0])
 
     def start() -> Process:
-        worker = Process(
-            "floor",
-            [
-                *floor,
-                "worker",
-                *("--loglevel", "INFO", "--concurrency", str(stack.worker_concurrency)),
-                *("--hostname", "floor@%h", "--without-mingle", "--without-gossip"),
-            ],
-            log=stack.logs / "floor.log",
-            env=env,
-            cwd=REPO,
-        )
-        offset = worker.log.stat().st_size if worker.log.exists() else 0
-        worker.start()
-        wait_for(lambda: stack._worker_ready(worker, offset), "the floor worker", 90, 0.05)
-        return worker
+        argv = [
+            *floor,
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(stack.worker_concurrency),
+        ]
+        argv += ["--hostname", "floor@%h", "--without-mingle", "--without-gossip"]
+        log = stack.logs / "floor.log"
+        return start_celery(Process("floor", argv, log=log, env=env, cwd=REPO, timeout=90))
 
     floor_run("setup", WORKER_ROLE)
     worker, results["cold_start"] = timed_start(start)
@@ -402,5 +326,5 @@ def bench(jobs: int = 1000, paced: int = 300) -> None:
     out = STATE / "bench.json"
     out.write_text(json.dumps(summary, indent=1) + "\n")
     picture = STATE / "bench.png"
-    run([str(python("web")), str(PLOT), str(out), str(picture)], what="plot", quiet=True)
+    plot(str(out), str(picture))
     say(f"bench: wrote {out} and {picture}")

@@ -1,34 +1,23 @@
 """``./dev faults``: the faults real deployments see, on real processes, with figures.
 
-Each scenario starts its own stack (PostgreSQL, Redis, gunicorn, two Celery worker nodes of
-two processes each, the sweeper) with the openai provider pointed at a loopback
-OpenAI-compatible server that answers after a small latency, so that work is in flight when
-the fault strikes. It prints
-
-    fault: <name> jobs=<n> succeeded=<n> failed=<n> lost=<n> duplicated=<n> seconds=<float>
-
-- lost: an accepted job not terminal within the deadline after the fault cleared;
-- duplicated: a job whose provider was called again after it had already succeeded, counted
-  from the worker's own records (``common_providercall``), not from logs.
-
-A scenario may print more figures after its line (``rolling-deploy: max_lock_wait_ms=``).
-
-Timeouts are shortened (provider 2 s, lease 9 s, stale queued jobs re-published after 10 s)
-so that recovery paths run within seconds; the mechanisms are the production ones.
+Each scenario prints ``fault: <name> jobs= succeeded= failed= lost= duplicated= seconds=``;
+README.md, "Faults", says what each does and what lost and duplicated count. Timeouts are
+shortened (provider 2 s, lease 9 s, stale queued jobs re-published after 10 s) so that
+recovery paths run within seconds; the mechanisms are the production ones.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import runpy
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -36,17 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .releases import build_release, pythonpath
+from .servers import Process, listening
 from .stack import Stack, http_json
 from .system import (
     REPO,
     STATE,
     HarnessError,
-    Process,
     clean_env,
     free_port,
-    port_open,
+    read_since,
     say,
     wait_for,
+    write_secret,
 )
 
 #: The loopback OpenAI-compatible server the workers call: the worker tests' own.
@@ -103,9 +93,22 @@ class Outcome:
             f"seconds={self.seconds:.1f}"
         )
 
+    def expect(self, holds: object, problem: str) -> None:
+        if not holds:
+            self.problems.append(problem)
+
     @property
     def ok(self) -> bool:
         return self.lost == 0 and self.duplicated == 0 and not self.problems
+
+
+#: Succeeded jobs whose provider was called after their success, or twice with success.
+DUPLICATED = (
+    "SELECT count(*) FROM {jobs} WHERE {where} AND j.status = 'succeeded' AND ("
+    " EXISTS (SELECT FROM common_providercall c WHERE c.job_id = j.id AND c.started > j.finished)"
+    " OR (SELECT count(*) FROM common_providercall c"
+    " WHERE c.job_id = j.id AND c.outcome = 'ok') > 1)"
+)
 
 
 class Run:
@@ -123,10 +126,7 @@ class Run:
         shutil.rmtree(self.state, ignore_errors=True)
         self.state.mkdir(parents=True)
         self.llm_port = free_port()
-        api_key = self.state / "secrets" / "openai-api-key"
-        api_key.parent.mkdir(parents=True, exist_ok=True)
-        api_key.write_text(f"sk-fault-{uuid.uuid4().hex}")
-        api_key.chmod(0o600)
+        api_key = write_secret(self.state / "secrets" / "openai-api-key", f"sk-{uuid.uuid4()}")
         self.llm = Process(
             "fake-llm",
             [
@@ -139,6 +139,8 @@ class Run:
             ],
             log=self.state / "logs" / "fake-llm.log",
             env=clean_env(),
+            ready=lambda: listening(self.llm_port),
+            timeout=20,
         )
         self.stack = Stack(
             self.state,
@@ -152,16 +154,16 @@ class Run:
             },
             session_settings=session_settings or {},
         )
-        self.answers: dict[int, int] = {}
+        self.answers: Counter[int] = Counter()
         self._lock = threading.Lock()
 
     def __enter__(self) -> Run:
         self.llm.start()
-        wait_for(lambda: port_open(self.llm_port), "the fake LLM", 20)
         try:
             self.stack.start()
             self.stack.start_worker()  # a second node: at least two worker processes
             self.token = self.stack.create_token("faults")
+            self.started = time.monotonic()
         except BaseException:
             self.__exit__()
             raise
@@ -184,7 +186,7 @@ class Run:
                 {"title": f"{self.name} {i}", "text": text},
             )
             with self._lock:
-                self.answers[status] = self.answers.get(status, 0) + 1
+                self.answers[status] += 1
             return body["id"] if status == 202 else None
 
         with ThreadPoolExecutor(threads) as pool:
@@ -211,38 +213,25 @@ class Run:
 
     def publish_again(self, job_ids: list[str]) -> None:
         """Publish each job once more, exactly as the web and the sweeper do."""
-        ids = self.state / "republish.txt"
-        ids.write_text("\n".join(job_ids))
-        self.stack.manage(
-            "shell",
-            "-c",
-            "import uuid; from documents.publish import publish; "
-            f"ids = open('{ids}').read().split(); "
-            "assert all(publish(uuid.UUID(i)) for i in ids)",
-        )
+        self.stack.web_side("republish", *job_ids)
 
     def publish_raw(self, payloads: list[dict[str, object]]) -> None:
         """Publish hand-made messages by task name (poison: bad ids and types)."""
-        self.stack.manage(
-            "shell",
-            "-c",
-            "import uuid; from duet_web.celery import app; "
-            "from shared_resource.contract import QUEUE, SUMMARISE_TASK; "
-            f"[app.send_task(SUMMARISE_TASK, kwargs=k, task_id=str(uuid.uuid4()), queue=QUEUE) "
-            f"for k in {payloads!r}]",
-        )
+        self.stack.web_side("raw", json.dumps(payloads))
 
     # -- observing ------------------------------------------------------------------------
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> Counter[str]:
         rows = self.stack.sql("SELECT status, count(*) FROM common_summaryjob GROUP BY status")
-        return {status: int(n) for status, n in rows}
+        return Counter({status: int(n) for status, n in rows})
 
     def terminal(self) -> int:
         counts = self.counts()
-        return counts.get("succeeded", 0) + counts.get("failed", 0)
+        return counts["succeeded"] + counts["failed"]
 
-    def wait_terminal(self, total: int, deadline: float) -> None:
+    def wait_terminal(self, total: int | None = None, deadline: float = 90) -> None:
+        """Until ``total`` jobs (default: every accepted one) are terminal, or ``deadline``."""
+        total = self.counts().total() if total is None else total
         end = time.monotonic() + deadline
         while time.monotonic() < end and self.terminal() < total:
             time.sleep(0.5)
@@ -253,13 +242,7 @@ class Run:
         From the worker's own records: a call that started after the job's success, or a
         second call recorded ``ok`` (a call is ``ok`` exactly when its summary was stored).
         """
-        [[count]] = self.stack.sql(
-            "SELECT count(*) FROM common_summaryjob j WHERE j.status = 'succeeded' AND ("
-            " EXISTS (SELECT FROM common_providercall c"
-            "         WHERE c.job_id = j.id AND c.started > j.finished)"
-            " OR (SELECT count(*) FROM common_providercall c"
-            "     WHERE c.job_id = j.id AND c.outcome = 'ok') > 1)"
-        )
+        [[count]] = self.stack.sql(DUPLICATED.format(jobs="common_summaryjob j", where="TRUE"))
         return int(count)
 
     def secrets_in_logs(self) -> list[str]:
@@ -275,35 +258,22 @@ class Run:
             found += [f"{name} in {log.name}" for name, value in secrets.items() if value in text]
         return found
 
-    def outcome(self, started: float, expected_jobs: int | None = None) -> Outcome:
+    def outcome(self, expected_jobs: int | None = None) -> Outcome:
         counts = self.counts()
-        jobs = sum(counts.values())
-        succeeded, failed = counts.get("succeeded", 0), counts.get("failed", 0)
+        jobs, succeeded, failed = counts.total(), counts["succeeded"], counts["failed"]
         problems = [f"secret leaked: {hit}" for hit in self.secrets_in_logs()]
         server_errors = {s: n for s, n in self.answers.items() if s >= 500 and s != 503}
         if server_errors:
             problems.append(f"server errors: {server_errors}")
         if expected_jobs is not None and jobs != expected_jobs:
             problems.append(f"expected {expected_jobs} accepted jobs, found {jobs}")
-        return Outcome(
-            self.name,
-            jobs,
-            succeeded,
-            failed,
-            lost=jobs - succeeded - failed,
-            duplicated=self.duplicated(),
-            seconds=time.monotonic() - started,
-            problems=problems,
-        )
+        seconds = time.monotonic() - self.started
+        lost, duplicated = jobs - succeeded - failed, self.duplicated()
+        return Outcome(self.name, jobs, succeeded, failed, lost, duplicated, seconds, problems)
 
-
-def _wait_progress(run: Run, fraction: float, total: int, timeout: float = 120) -> None:
-    wait_for(
-        lambda: run.terminal() >= fraction * total,
-        f"{fraction:.0%} of {total} jobs to finish",
-        timeout,
-        0.1,
-    )
+    def wait_progress(self, fraction: float, total: int) -> None:
+        done = f"{fraction:.0%} of {total} jobs to finish"
+        wait_for(lambda: self.terminal() >= fraction * total, done, 120, 0.1)
 
 
 # -- the scenarios ------------------------------------------------------------------------
@@ -314,22 +284,19 @@ def worker_kill(scale: float) -> Outcome:
     total = int(1000 * scale)
     # Fewer jobs take longer each, so that every kill still lands on work in flight.
     with Run("worker-kill", latency=max(0.05, 0.02 / scale)) as run:
-        started = time.monotonic()
         submitter = threading.Thread(target=run.submit, args=(total,))
         submitter.start()
         idle_kills = 0
         for kill, fraction in enumerate((0.25, 0.5, 0.75)):
-            _wait_progress(run, fraction, total)
-            idle_kills += run.counts().get("running", 0) == 0
+            run.wait_progress(fraction, total)
+            idle_kills += run.counts()["running"] == 0
             victim = [w for w in run.stack.workers if w.alive()][kill % 2]
-            victim.signal_group(signal.SIGKILL)
-            victim.popen.wait(10)
+            victim.kill()
             run.stack.start_worker()
         submitter.join()
         run.wait_terminal(total, deadline=90)
-        outcome = run.outcome(started, expected_jobs=total)
-        if idle_kills:
-            outcome.problems.append(f"{idle_kills} of 3 kills found no job running")
+        outcome = run.outcome(expected_jobs=total)
+        outcome.expect(not idle_kills, f"{idle_kills} of 3 kills found no job running")
         return outcome
 
 
@@ -337,19 +304,16 @@ def broker_outage(scale: float) -> Outcome:
     """Redis stopped while clients keep submitting; the API keeps answering 202."""
     outage = max(5.0, 30 * scale)
     with Run("broker-outage") as run:
-        started = time.monotonic()
         with run.steady_load(per_second=10):
             time.sleep(3)
             run.stack.redis.stop()
             time.sleep(outage)
             run.stack.redis.start()
             time.sleep(3)
-        accepted = sum(run.counts().values())
-        run.wait_terminal(accepted, deadline=90)
-        outcome = run.outcome(started)
+        run.wait_terminal()
+        outcome = run.outcome()
         rejected = {s: n for s, n in run.answers.items() if s != 202}
-        if rejected:
-            outcome.problems.append(f"not every submission got 202: {rejected}")
+        outcome.expect(not rejected, f"not every submission got 202: {rejected}")
         return outcome
 
 
@@ -358,22 +322,19 @@ def db_restart(scale: float) -> Outcome:
     total = int(300 * scale)
     with Run("db-restart") as run:
         pids = {p.name: p.pid for p in run.stack.processes()}
-        started = time.monotonic()
         accepted = run.submit(total)
         with run.steady_load(per_second=10):
-            _wait_progress(run, 0.3, len(accepted))
+            run.wait_progress(0.3, len(accepted))
             run.stack.postgres.stop()
             time.sleep(3)
             run.stack.postgres.start()
             time.sleep(3)
-        jobs = sum(run.counts().values())
-        run.wait_terminal(jobs, deadline=90)
-        outcome = run.outcome(started)
+        run.wait_terminal()
+        outcome = run.outcome()
         restarted = [
             p.name for p in run.stack.processes() if not p.alive() or p.pid != pids[p.name]
         ]
-        if restarted:
-            outcome.problems.append(f"processes died: {restarted}")
+        outcome.expect(not restarted, f"processes died: {restarted}")
         return outcome
 
 
@@ -382,7 +343,6 @@ def poison(scale: float) -> Outcome:
     healthy_count, stalling_count = int(100 * scale), max(3, int(10 * scale))
     with Run("poison") as run:
         pids = {p.name: p.pid for p in run.stack.workers}
-        started = time.monotonic()
         run.publish_raw(
             [{"job_id": str(uuid.uuid4())} for _ in range(10)]
             + [{"job_id": 42}, {"job_id": ["a"]}, {"job_id": None}, {"job_id": "not-a-uuid"}]
@@ -390,20 +350,22 @@ def poison(scale: float) -> Outcome:
         stalling = run.submit(stalling_count, text=f"{TEXT} {STALL_MARKER}")
         healthy = run.submit(healthy_count)
         run.wait_terminal(len(stalling) + len(healthy), deadline=120)
-        outcome = run.outcome(started, expected_jobs=stalling_count + healthy_count)
+        outcome = run.outcome(expected_jobs=stalling_count + healthy_count)
         rows = run.stack.sql(
             "SELECT count(*) FROM common_summaryjob j JOIN common_document d "
             f"ON d.id = j.document_id WHERE d.text LIKE '%{STALL_MARKER}%' "
             f"AND j.status = 'failed' AND j.attempts = {MAX_ATTEMPTS} "
             f"AND j.error LIKE 'gave up after {MAX_ATTEMPTS} attempts%'"
         )
-        if int(rows[0][0]) != stalling_count:
-            outcome.problems.append(f"only {rows[0][0]}/{stalling_count} stalled jobs failed")
-        if outcome.succeeded != healthy_count:
-            outcome.problems.append(f"healthy jobs: {outcome.succeeded}/{healthy_count}")
+        outcome.expect(
+            int(rows[0][0]) == stalling_count,
+            f"only {rows[0][0]}/{stalling_count} stalled jobs failed",
+        )
+        outcome.expect(
+            outcome.succeeded == healthy_count, f"healthy jobs: {outcome.succeeded}/{healthy_count}"
+        )
         crashed = [w.name for w in run.stack.workers if not w.alive() or w.pid != pids[w.name]]
-        if crashed:
-            outcome.problems.append(f"workers crashed: {crashed}")
+        outcome.expect(not crashed, f"workers crashed: {crashed}")
         return outcome
 
 
@@ -411,14 +373,12 @@ def duplicate_delivery(scale: float) -> Outcome:
     """Every job published twice: each is summarised exactly once."""
     total = int(200 * scale)
     with Run("duplicate-delivery") as run:
-        started = time.monotonic()
         accepted = run.submit(total)
         run.publish_again(accepted)
         run.wait_terminal(total, deadline=90)
-        outcome = run.outcome(started, expected_jobs=total)
+        outcome = run.outcome(expected_jobs=total)
         [[calls]] = run.stack.sql("SELECT count(*) FROM common_providercall")
-        if int(calls) != total:
-            outcome.problems.append(f"{calls} provider calls for {total} jobs")
+        outcome.expect(int(calls) == total, f"{calls} provider calls for {total} jobs")
         return outcome
 
 
@@ -430,22 +390,16 @@ LOCK_WAIT = re.compile(r"process \d+ (?:acquired|still waiting for) .* after ([\
 
 def lock_waits_since(log_file: Path, offset: int) -> float:
     """The longest lock wait PostgreSQL logged in ``log_file`` after ``offset``, in ms."""
-    with open(log_file, "rb") as log:
-        log.seek(offset)
-        text = log.read().decode(errors="replace")
-    return max((float(ms) for ms in LOCK_WAIT.findall(text)), default=0.0)
+    waits = LOCK_WAIT.findall(read_since(log_file, offset))
+    return max((float(ms) for ms in waits), default=0.0)
 
 
 def _migrate_release(run: Run, release: Path) -> float:
     """Run migrate as ``release``'s migrate job; return the longest job-write lock wait."""
     log = run.stack.postgres.root / "postgres.log"
     offset = log.stat().st_size
-    run.stack.manage(
-        "migrate",
-        "--noinput",
-        role="migrator",
-        env=pythonpath(release, run.stack.service_env("web")),
-    )
+    env = pythonpath(release, run.stack.service_env("web"))
+    run.stack.manage("migrate", "--noinput", role="migrator", env=env)
     time.sleep(1)  # a write that waited logs its wait once it got the lock
     return lock_waits_since(log, offset)
 
@@ -453,14 +407,6 @@ def _migrate_release(run: Run, release: Path) -> float:
 def _start_workers(run: Run, release: Path, nodes: int) -> list[Process]:
     env = pythonpath(release, run.stack.service_env("worker"))
     return [run.stack.start_worker(env=env) for _ in range(nodes)]
-
-
-def _exit_code(worker: Process, timeout: float) -> int | None:
-    """The worker's exit status, or None if it still runs after ``timeout`` seconds."""
-    try:
-        return worker.popen.wait(timeout) if worker.popen else None
-    except subprocess.TimeoutExpired:
-        return None
 
 
 def rolling_deploy(scale: float) -> Outcome:
@@ -480,7 +426,6 @@ def rolling_deploy(scale: float) -> Outcome:
         releases = {name: build_release(name, run.state / "releases") for name in ("v2", "v3")}
         problems: list[str] = []
         v1 = list(run.stack.workers)
-        started = time.monotonic()
         with run.steady_load(per_second=max(4.0, 25 * scale)):
             time.sleep(3)
             # (a) the compatible migration, then the worker release.
@@ -503,21 +448,18 @@ def rolling_deploy(scale: float) -> Outcome:
             wait_v3 = _migrate_release(run, releases["v3"])
             v3 = _start_workers(run, releases["v3"], 2)
             for worker in v2:
-                code = _exit_code(worker, 60)
+                code = worker.wait(60)
                 if code != 78:
                     problems.append(f"v2 {worker.name} exited {code}, not 78 (stepping aside)")
                 elif "stepping aside" not in worker.log.read_text():
                     problems.append(f"v2 {worker.name} exited 78 without saying why")
             time.sleep(2)
-        accepted = sum(run.counts().values())
-        run.wait_terminal(accepted, deadline=120)
-        outcome = run.outcome(started)
+        run.wait_terminal(deadline=120)
+        outcome = run.outcome()
         outcome.problems += problems
-        if outcome.failed:
-            outcome.problems.append(f"{outcome.failed} jobs failed")
+        outcome.expect(not outcome.failed, f"{outcome.failed} jobs failed")
         dead = [w.name for w in v3 if not w.alive()]
-        if dead:
-            outcome.problems.append(f"v3 workers died: {dead}")
+        outcome.expect(not dead, f"v3 workers died: {dead}")
         outcome.figures.append(
             f"rolling-deploy: max_lock_wait_ms={max(wait_v2, wait_v3):.1f} "
             f"(v2 migrate {wait_v2:.1f}, v3 migrate {wait_v3:.1f}; waits under 1 ms go unlogged)"

@@ -1,13 +1,12 @@
 """bench.png from bench.json: latency CDFs of duet and the floor, and throughput bars.
 
-Run by ``./dev bench`` with the web venv's Python: matplotlib is in the web lock's dev group
-(tooling only, never in a service's main group), so the harness itself never imports it.
+matplotlib is in the web lock's dev group (tooling only, never in a service's main group),
+the environment the harness runs in.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -47,7 +46,3 @@ def main(source: str, target: str) -> None:
     bars.legend()
     figure.tight_layout()
     figure.savefig(target, dpi=110)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])

@@ -1,4 +1,4 @@
-"""Private PostgreSQL and Redis servers under a state folder, on loopback ports.
+"""Processes, and private PostgreSQL and Redis servers under a state folder, on loopback ports.
 
 Nothing here touches a system-wide server: each cluster has its own data directory, port
 and passwords (kept in the state folder, mode 0600), and is reused by the next run.
@@ -8,27 +8,123 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import redis
+from mirakuru import Executor
+from mirakuru.base import ENV_UUID
+from mirakuru.exceptions import ExecutorError, ProcessFinishedWithError
+
 from .system import (
     REPO,
     HarnessError,
-    Process,
     as_service_user,
     give_to_service_user,
     make_traversable,
     pg_bindir,
-    port_open,
     read_or_create_secret,
     remembered_port,
     run,
-    wait_for,
     write_secret,
 )
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Process(Executor):
+    """A child in its own session, logging to a file, started once ``ready()`` holds.
+
+    mirakuru waits for ``ready``, fails if the child exits first, and stops the whole
+    group and whatever it left behind; kept here: the log file, and the error's log tail.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        ready: Callable[[], bool] = lambda: True,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__(list(argv), cwd=cwd and str(cwd), timeout=timeout, sleep=0.05)
+        self.name, self.log, self.ready = name, log, ready
+        self.env = dict(os.environ if env is None else env)
+        self._stdin = subprocess.DEVNULL
+        self._stderr = subprocess.STDOUT
+
+    @property
+    def envvars(self) -> dict[str, str]:
+        return {**self.env, ENV_UUID: self._uuid}  # the given environment, not ours
+
+    def pre_start_check(self) -> bool:
+        return False
+
+    def after_start_check(self) -> bool:
+        return self.ready()
+
+    def start(self) -> Process:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as self._stdout:
+            try:
+                super().start()
+            except ExecutorError as exc:
+                raise HarnessError(f"{self.name}: {exc}\n{self.tail()}") from None
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} is not running"
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.running()
+
+    def stop(self, timeout: float = 15.0, sig: int = signal.SIGTERM) -> int | None:  # type: ignore[override]
+        """Signal the whole group, SIGKILL what is left after ``timeout``; the exit status."""
+        if self.process is None:
+            return None
+        process, self._timeout = self.process, timeout
+        try:
+            super().stop(stop_signal=sig)
+        except ProcessFinishedWithError as exc:
+            return exc.exit_code
+        return process.returncode
+
+    def stop_gracefully(self, timeout: float = 60.0) -> int | None:
+        """SIGTERM the leader only (as systemd's KillMode=mixed does), so that it can stop
+        its own children in order; then :meth:`stop` whatever is left."""
+        if self.process is None:
+            return None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.wait(timeout)
+        self.stop()
+        return code
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit status, or None if it still runs after ``timeout`` seconds."""
+        try:
+            return self.process.wait(timeout) if self.process else None
+        except subprocess.TimeoutExpired:
+            return None
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
 
 ROLES_SQL = REPO / "shared_resource" / "shared_resource" / "sql" / "roles.sql"
 
@@ -64,27 +160,10 @@ class Postgres:
             pwfile = self.root / "initdb-pw"
             write_secret(pwfile, superuser_password)
             give_to_service_user(self.root)
+            argv = [str(bindir / "initdb"), "--pgdata", str(self.data), "--pwfile", str(pwfile)]
+            argv += ["--username", "postgres", "--auth", "scram-sha-256", "--encoding", "UTF8"]
             try:
-                run(
-                    as_service_user(
-                        [
-                            str(bindir / "initdb"),
-                            "--pgdata",
-                            str(self.data),
-                            "--username",
-                            "postgres",
-                            "--pwfile",
-                            str(pwfile),
-                            "--auth",
-                            "scram-sha-256",
-                            "--encoding",
-                            "UTF8",
-                            "--no-instructions",
-                        ]
-                    ),
-                    what="initdb",
-                    quiet=True,
-                )
+                run(as_service_user([*argv, "--no-instructions"]), what="initdb", quiet=True)
             finally:
                 pwfile.unlink(missing_ok=True)
         if not self.port:  # a restart keeps its port: every client's URL names it
@@ -105,19 +184,13 @@ class Postgres:
         if not log.exists():
             log.touch()
         give_to_service_user(log)
-        self.process = Process("postgres", as_service_user(argv), log=log).start()
-        wait_for(self._started, "PostgreSQL to accept connections", timeout=60)
+        self.process = Process(
+            "postgres", as_service_user(argv), log=log, ready=self.accepting
+        ).start()
         return self
-
-    def _started(self) -> bool:
-        if self.process is not None and not self.process.alive():
-            raise HarnessError(f"PostgreSQL exited:\n{self.process.tail()}")
-        return self.accepting()
 
     def accepting(self) -> bool:
         """Ready for queries, not merely listening (it listens while still recovering)."""
-        if not self.port or not port_open(self.port):
-            return False
         ready = subprocess.run(
             [str(pg_bindir() / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
             check=False,
@@ -127,8 +200,7 @@ class Postgres:
     def stop(self) -> None:
         if self.process is not None:
             # SIGTERM is PostgreSQL's "smart" shutdown; SIGINT ("fast") ends sessions too.
-            self.process.signal_group(2)
-            self.process.stop(timeout=30)
+            self.process.stop(timeout=30, sig=signal.SIGINT)
 
     # -- roles and URLs --------------------------------------------------------------------
 
@@ -151,20 +223,9 @@ class Postgres:
     def psql_argv(self, role: str | None = None, database: str = "postgres") -> list[str]:
         """psql as the superuser, or as one of duet's roles (``migrator``, ``web``,
         ``worker``); pair it with :meth:`psql_env` for the password."""
-        return [
-            str(pg_bindir() / "psql"),
-            "--no-psqlrc",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            ROLES[role] if role else "postgres",
-            "-d",
-            database,
-        ]
+        argv = [str(pg_bindir() / "psql"), "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-h"]
+        user = ROLES[role] if role else "postgres"
+        return [*argv, "127.0.0.1", "-p", str(self.port), "-U", user, "-d", database]
 
     def psql_env(self, role: str | None = None) -> dict[str, str]:
         secret = f"db-{role}" if role else "postgres-superuser"
@@ -172,23 +233,16 @@ class Postgres:
 
     def psql(self, *args: str, database: str = "postgres", input: str | None = None) -> str:
         """Run psql as the superuser; raise HarnessError if it fails."""
-        return run(
-            [*self.psql_argv(database=database), *args],
-            env=self.psql_env(),
-            input=input,
-            what="psql",
-            quiet=True,
-        )
+        argv = [*self.psql_argv(database=database), *args]
+        return run(argv, env=self.psql_env(), input=input, what="psql", quiet=True)
 
     def create_roles(self) -> None:
         """Run the one role script (shared_resource/sql/roles.sql), as NixOS does."""
-        args = [f"db={DATABASE}"]
+        args = ["-v", f"db={DATABASE}"]
         for role, name in ROLES.items():
             read_or_create_secret(self.secrets / f"db-{role}")
-            args += [f"{role}={name}", f"{role}_password_file={self.secrets / f'db-{role}'}"]
-        self.psql(
-            *(arg for pair in (("-v", a) for a in args) for arg in pair), "-f", str(ROLES_SQL)
-        )
+            args += ["-v", f"{role}={name}", "-v", f"{role}_password_file={self.secrets}/db-{role}"]
+        self.psql(*args, "-f", str(ROLES_SQL))
 
 
 @dataclass
@@ -215,61 +269,29 @@ class Redis:
             self.port = remembered_port(self.state, "redis")
         config = self.root / "redis.conf"
         # The password goes in a 0600 file, never on a command line that `ps` shows.
+        # Celery's docs: eviction corrupts broker state (InconsistencyError), hence noeviction.
         write_secret(
             config,
-            "\n".join(
-                [
-                    "bind 127.0.0.1",
-                    f"port {self.port}",
-                    f"dir {self.root}",
-                    f'requirepass "{self.password}"',
-                    'save ""',
-                    "appendonly no",
-                    # Celery's docs: eviction corrupts broker state (InconsistencyError).
-                    "maxmemory-policy noeviction",
-                    "protected-mode yes",
-                    "daemonize no",
-                    "loglevel warning",
-                ]
-            )
-            + "\n",
+            f"bind 127.0.0.1\nport {self.port}\ndir {self.root}\n"
+            f'requirepass "{self.password}"\nsave ""\nappendonly no\n'
+            "maxmemory-policy noeviction\nprotected-mode yes\ndaemonize no\nloglevel warning\n",
         )
         self.process = Process(
             "redis",
             [shutil.which("redis-server") or "redis-server", str(config)],
             log=self.root / "redis.log",
+            ready=self.answers,
+            timeout=30,
         ).start()
-        wait_for(self._ready, "Redis to answer", timeout=30)
         return self
 
-    def _ready(self) -> bool:
-        if self.process is not None and not self.process.alive():
-            raise HarnessError(f"Redis exited:\n{self.process.tail()}")
+    def answers(self) -> bool:
         try:
-            return self.command("PING") == b"+PONG"
-        except OSError:
+            return bool(redis.Redis(port=self.port, password=self.password).ping())
+        except redis.AuthenticationError as exc:
+            raise HarnessError(f"Redis refused the password: {exc}") from None
+        except redis.ConnectionError:
             return False
-
-    def command(self, *words: str) -> bytes:
-        """Send one authenticated command (RESP) and return the first reply line."""
-        payload = b""
-        for command in (("AUTH", self.password), words):
-            payload += f"*{len(command)}\r\n".encode()
-            for word in command:
-                data = word.encode()
-                payload += b"$%d\r\n%s\r\n" % (len(data), data)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-            sock.sendall(payload)
-            reply = b""
-            while reply.count(b"\r\n") < 2:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-        lines = reply.split(b"\r\n")
-        if not lines[0].startswith(b"+OK"):
-            raise HarnessError(f"Redis refused the password: {lines[0]!r}")
-        return lines[1] if len(lines) > 1 else b""
 
     def stop(self) -> None:
         if self.process is not None:

@@ -11,27 +11,27 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .servers import ROLES, Postgres, Redis
+import requests
+
+from .servers import ROLES, Postgres, Process, Redis
 from .system import (
     REPO,
     HarnessError,
-    Process,
     clean_env,
     pg_bindir,
     read_or_create_secret,
+    read_since,
     remembered_port,
     run,
     say,
     wait_for,
     write_secret,
 )
-from .venvs import ensure_venv, venv_dir
+from .venvs import venv_dir
 
 
 @dataclass
@@ -65,22 +65,18 @@ class Stack:
 
     # -- environments ------------------------------------------------------------------------
 
-    def _secret_url_file(self, name: str, url: str) -> str:
-        return str(write_secret(self.state / "secrets" / name, url))
-
     def service_env(self, service: str, role: str | None = None) -> dict[str, str]:
         """Environment for a web or worker process connecting as ``role`` (default: its own).
 
         Secrets travel as ``*_FILE`` paths to 0600 files, never as values.
         """
-        role = role or service
+        role, secrets = role or service, self.state / "secrets"
+        broker = self.broker_url or self.redis.url(0)
         env = clean_env(
             {
                 "DUET_ENV": "development" if self.development else "production",
                 "DATABASE_URL_FILE": str(self.postgres.url_file(role)),
-                "CELERY_BROKER_URL_FILE": self._secret_url_file(
-                    "broker-url", self.broker_url or self.redis.url(0)
-                ),
+                "CELERY_BROKER_URL_FILE": str(write_secret(secrets / "broker-url", broker)),
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PATH": f"{venv_dir(service) / 'bin'}:{os.environ['PATH']}",
@@ -89,15 +85,15 @@ class Stack:
         if service == "web":
             env.update(
                 {
-                    "DJANGO_SECRET_KEY_FILE": str(self.state / "secrets" / "django-secret-key"),
+                    "DJANGO_SECRET_KEY_FILE": str(secrets / "django-secret-key"),
                     "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-                    "CACHE_URL_FILE": self._secret_url_file("cache-url", self.redis.url(1)),
+                    "CACHE_URL_FILE": str(write_secret(secrets / "cache-url", self.redis.url(1))),
                     "DUET_WORKER_DB_ROLE": ROLES["worker"],
                     "DJANGO_STATIC_ROOT": str(self.state / "static"),
                     **self.web_env,
                 }
             )
-            read_or_create_secret(self.state / "secrets" / "django-secret-key")
+            read_or_create_secret(secrets / "django-secret-key")
         else:
             env.update(self.worker_env)
         return env
@@ -109,12 +105,15 @@ class Stack:
 
     def manage(self, *args: str, role: str = "web", env: dict[str, str] | None = None) -> str:
         """Run a web management command (``role="migrator"`` for migrate)."""
-        return run(
-            [str(venv_dir("web") / "bin" / "python"), "manage.py", *args],
-            env={**self.service_env("web", role), **(env or {})},
-            cwd=REPO / "web",
-            what=f"manage.py {' '.join(args[:1])}",
-        )
+        argv, what = [sys.executable, "manage.py", *args], f"manage.py {' '.join(args[:1])}"
+        env = {**self.service_env("web", role), **(env or {})}
+        return run(argv, env=env, cwd=REPO / "web", what=what)
+
+    def web_side(self, *args: str) -> None:
+        """Run tools/dev/webside.py: jobs published through the web's own code, no HTTP."""
+        argv = [sys.executable, str(Path(__file__).with_name("webside.py")), *args]
+        env = {**self.service_env("web"), "DJANGO_LOG_LEVEL": "WARNING"}
+        run(argv, env=env, cwd=REPO / "web", what=f"webside.py {args[0]}", quiet=True)
 
     def attach(self) -> Stack:
         """Use the PostgreSQL and Redis that a running stack (``./dev up``) started in this
@@ -132,10 +131,9 @@ class Stack:
         """Run a management command in the terminal (stdin and stdout are the caller's),
         as the role it needs; return its exit status."""
         role = self.role_for(args[0]) if args else "web"
+        env = self.service_env("web", role)
         return subprocess.run(
-            [str(venv_dir("web") / "bin" / "python"), "manage.py", *args],
-            env=self.service_env("web", role),
-            cwd=REPO / "web",
+            [sys.executable, "manage.py", *args], env=env, cwd=REPO / "web"
         ).returncode
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -145,8 +143,6 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def start(self) -> Stack:
-        for service in ("web", "worker"):
-            ensure_venv(service)
         say(f"starting PostgreSQL and Redis under {self.state}")
         self.postgres.start()
         self.postgres.create_roles()
@@ -173,35 +169,27 @@ class Stack:
         collected at build time; whitenoise serves them from DJANGO_STATIC_ROOT."""
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
+    def service_process(self, name: str, service: str, argv: list[str], **options: Any) -> Process:
+        """A process of ``service``: its venv's program, in its folder, logging to logs/."""
+        env = {**self.service_env(service), **options.pop("env", {})}
+        argv = [str(venv_dir(service) / "bin" / argv[0]), *argv[1:]]
+        log = self.logs / f"{name}.log"
+        return Process(name, argv, log=log, env=env, cwd=REPO / service, **options)
+
     def start_web(self) -> Process:
         if not self.web_port:
             self.web_port = remembered_port(self.state, "web")
-        env = self.service_env("web")
-        env.update(
-            DUET_WEB_BIND=f"127.0.0.1:{self.web_port}", WEB_CONCURRENCY=str(self.web_workers)
-        )
-        self.web = Process(
-            "web",
-            [
-                str(venv_dir("web") / "bin" / "gunicorn"),
-                "--config",
-                "python:duet_web.gunicorn_conf",
-                "duet_web.wsgi:application",
-            ],
-            log=self.logs / "web.log",
-            env=env,
-            cwd=REPO / "web",
-        ).start()
-        wait_for(self._web_ready, "the web service to answer /api/health/", timeout=60)
+        env = {"DUET_WEB_BIND": f"127.0.0.1:{self.web_port}"}
+        env["WEB_CONCURRENCY"] = str(self.web_workers)
+        conf = ["--config", "python:duet_web.gunicorn_conf"]
+        argv = ["gunicorn", *conf, "duet_web.wsgi:application"]
+        self.web = self.service_process("web", "web", argv, env=env, ready=self.web_answers).start()
         return self.web
 
-    def _web_ready(self) -> bool:
-        if self.web is not None and not self.web.alive():
-            raise HarnessError(f"gunicorn exited:\n{self.web.tail()}")
+    def web_answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.base_url}/api/health/", timeout=2) as reply:
-                return reply.status == 200
-        except (urllib.error.URLError, OSError):
+            return http_json("GET", f"{self.base_url}/api/health/")[0] == 200
+        except OSError:
             return False
 
     def start_worker(
@@ -209,34 +197,13 @@ class Stack:
     ) -> Process:
         """Start one more Celery worker node; returns it once it is consuming."""
         index = len(self.workers) + 1
-        worker = Process(
-            f"worker{index}",
-            [
-                str(venv_dir("worker") / "bin" / "celery"),
-                "--app",
-                "duet_worker",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(concurrency or self.worker_concurrency),
-                "--hostname",
-                f"worker{index}@%h",
-                # Nothing here uses broadcast state; skipping it saves seconds per start.
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            log=self.logs / f"worker{index}.log",
-            env={**self.service_env("worker"), **(env or {})},
-            cwd=REPO / "worker",
-        )
-        worker.env["DUET_WORKER_HEARTBEAT_FILE"] = str(self.heartbeat(index))
-        offset = worker.log.stat().st_size if worker.log.exists() else 0
-        worker.start()
-        self.workers.append(worker)
-        wait_for(
-            lambda: self._worker_ready(worker, offset), "the Celery worker to be ready", 90, 0.05
-        )
+        argv = ["celery", "--app", "duet_worker", "worker", "--loglevel", "INFO", "--concurrency"]
+        argv += [str(concurrency or self.worker_concurrency), "--hostname", f"worker{index}@%h"]
+        # Nothing here uses broadcast state; skipping it saves seconds per start.
+        argv += ["--without-mingle", "--without-gossip"]
+        env = {"DUET_WORKER_HEARTBEAT_FILE": str(self.heartbeat(index)), **(env or {})}
+        worker = self.service_process(f"worker{index}", "worker", argv, env=env, timeout=90)
+        self.workers.append(start_celery(worker))
         return worker
 
     def heartbeat(self, index: int) -> Path:
@@ -245,28 +212,9 @@ class Stack:
         run_dir.mkdir(exist_ok=True)
         return run_dir / f"worker{index}.heartbeat"
 
-    @staticmethod
-    def _worker_ready(worker: Process, offset: int) -> bool:
-        if not worker.alive():
-            raise HarnessError(f"the Celery worker exited:\n{worker.tail()}")
-        with open(worker.log, "rb") as log:
-            log.seek(offset)
-            return b" ready." in log.read()
-
     def start_sweeper(self) -> Process:
-        self.sweeper = Process(
-            "sweeper",
-            [
-                str(venv_dir("web") / "bin" / "python"),
-                "manage.py",
-                "sweep_jobs",
-                "--interval",
-                str(self.sweep_interval),
-            ],
-            log=self.logs / "sweeper.log",
-            env=self.service_env("web"),
-            cwd=REPO / "web",
-        ).start()
+        argv = ["python", "manage.py", "sweep_jobs", "--interval", str(self.sweep_interval)]
+        self.sweeper = self.service_process("sweeper", "web", argv).start()
         return self.sweeper
 
     def scenario(
@@ -324,17 +272,22 @@ class Stack:
 
     # -- observing -----------------------------------------------------------------------------
 
-    def sql(self, query: str) -> list[list[str]]:
-        """Run one query as the superuser on duet's database; rows of strings."""
-        out = self.postgres.psql("-At", "-F", "\t", "-c", query, database="duet")
+    def sql(self, query: str, database: str = "duet") -> list[list[str]]:
+        """Run one query as the superuser (on duet's database); rows of strings."""
+        out = self.postgres.psql("-At", "-F", "\t", "-c", query, database=database)
         return [line.split("\t") for line in out.splitlines() if line]
 
-    def wait_for_jobs(self, total: int, timeout: float) -> float:
-        """Wait until ``total`` jobs are terminal; return the seconds it took."""
-        started = time.monotonic()
+    def wait_for_jobs(self, total: int, timeout: float) -> None:
+        """Wait until ``total`` jobs are terminal."""
         query = "SELECT count(*) FROM common_summaryjob WHERE status IN ('succeeded', 'failed')"
         wait_for(lambda: int(self.sql(query)[0][0]) >= total, f"{total} jobs", timeout, 0.5)
-        return time.monotonic() - started
+
+
+def start_celery(worker: Process) -> Process:
+    """Start a Celery worker node; it is ready once its log says `` ready.``."""
+    offset = worker.log.stat().st_size if worker.log.exists() else 0
+    worker.ready = lambda: " ready." in read_since(worker.log, offset)
+    return worker.start()
 
 
 def http_json(
@@ -344,21 +297,13 @@ def http_json(
     body: object | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], object]:
-    """A small JSON HTTP client for the harness (the scenario program has its own)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
+    """One JSON request: (status, headers, decoded body, or its text if it is not JSON)."""
+    headers = {"Accept": "application/json", **(headers or {})}
     if token:
-        request.add_header("Authorization", f"Token {token}")
+        headers["Authorization"] = f"Token {token}"
+    reply = requests.request(method, url, json=body, headers=headers, timeout=30)
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return reply.status, dict(reply.headers), json.loads(reply.read() or b"null")
-    except urllib.error.HTTPError as error:
-        payload = error.read()
-        try:
-            parsed = json.loads(payload or b"null")
-        except ValueError:
-            parsed = payload.decode(errors="replace")
-        return error.code, dict(error.headers), parsed
+        parsed = reply.json() if reply.content else None
+    except ValueError:
+        parsed = reply.text
+    return reply.status_code, dict(reply.headers), parsed

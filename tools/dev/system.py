@@ -1,14 +1,12 @@
-"""The machine: paths, Debian packages, free ports, processes and the unprivileged user.
+"""The machine: paths, Debian packages, free ports, secrets and the unprivileged user.
 
-Standard library only: this runs before any virtual environment exists.
+Standard library only: ``./dev`` imports it before any virtual environment exists.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
-import signal
 import socket
 import subprocess
 import sys
@@ -71,13 +69,11 @@ def ensure_apt_packages(packages: Mapping[str, str] = APT_PACKAGES) -> None:
 
 def pg_bindir() -> Path:
     """The newest installed PostgreSQL server's bin directory."""
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    if not candidates:
+    servers = Path("/usr/lib/postgresql").glob("*/bin/initdb")  # not a client-only version
+    versions = [p.parent for p in servers if p.parent.parent.name.isdigit()]
+    if not versions:
         raise HarnessError("PostgreSQL server binaries not found under /usr/lib/postgresql")
-    return candidates[-1].parent
+    return max(versions, key=lambda p: int(p.parent.name))
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -106,12 +102,6 @@ def remembered_port(state: Path, name: str) -> int:
     ports[name] = port
     ports_file.write_text(json.dumps(ports, indent=2))
     return port
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
 
 
 def wait_for(
@@ -159,6 +149,13 @@ def make_traversable(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+def read_since(path: Path, offset: int) -> str:
+    """What a log file gained after ``offset`` bytes."""
+    with open(path, "rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
+
+
 def write_secret(path: Path, value: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -176,90 +173,6 @@ def read_or_create_secret(path: Path) -> str:
     return write_secret(path, secrets.token_urlsafe(32)).read_text()
 
 
-# --- processes ---------------------------------------------------------------------------
-
-
-class Process:
-    """A child process in its own session, logging to a file, stopped with its children."""
-
-    def __init__(
-        self,
-        name: str,
-        argv: Sequence[str],
-        *,
-        log: Path,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-    ) -> None:
-        self.name = name
-        self.argv = list(argv)
-        self.log = log
-        self.env = dict(env) if env is not None else None
-        self.cwd = cwd
-        self.popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Process:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as out:
-            self.popen = subprocess.Popen(
-                self.argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=self.env,
-                cwd=self.cwd,
-                start_new_session=True,
-            )
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.popen is not None, f"{self.name} was never started"
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def signal_group(self, sig: int) -> None:
-        # The group outlives its leader when children linger: signal it regardless.
-        if self.popen is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, sig)
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM the whole group, then SIGKILL what is left after ``timeout``."""
-        if self.popen is None:
-            return None
-        self.signal_group(signal.SIGTERM)
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-        # Anything of the group still there (a leader's orphaned children) goes too.
-        self.signal_group(signal.SIGKILL)
-        return code if code is not None else self.popen.wait(5)
-
-    def stop_gracefully(self, timeout: float = 60.0) -> int | None:
-        """SIGTERM the leader only (as systemd's KillMode=mixed does), so that it can stop
-        its own children in order; then :meth:`stop` whatever is left."""
-        if self.popen is None:
-            return None
-        with contextlib.suppress(ProcessLookupError):
-            self.popen.send_signal(signal.SIGTERM)
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-        self.stop()
-        return code
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
-
-
 def run(
     argv: Sequence[str],
     *,
@@ -270,19 +183,10 @@ def run(
     input: str | None = None,
 ) -> str:
     """Run a command to completion; raise HarnessError with its output if it fails."""
-    result = subprocess.run(
-        list(argv),
-        env=env,
-        cwd=cwd,
-        input=input,
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run(argv, env=env, cwd=cwd, input=input, capture_output=True, text=True)
     if result.returncode != 0:
-        raise HarnessError(
-            f"{what or argv[0]} failed (exit {result.returncode}):\n"
-            + (result.stdout + result.stderr).strip()[-4000:]
-        )
+        output = (result.stdout + result.stderr).strip()[-4000:]
+        raise HarnessError(f"{what or argv[0]} failed (exit {result.returncode}):\n{output}")
     if not quiet and result.stderr.strip():
         sys.stderr.write(result.stderr)
     return result.stdout

@@ -6,75 +6,44 @@
 4. the end-to-end suite, which starts its own stack of real processes;
 5. vm-native: the VM test's script on booted containers (root only; skipped otherwise).
 
-Unit suites share one private PostgreSQL and Redis, started here on free ports. Each suite
-writes JUnit XML, from which the totals are printed.
+Unit suites share one private PostgreSQL and Redis, started here on free ports. Each suite's
+counts come from pytest itself (the plugin in totals.py); their sums make the totals line.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import time
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from pathlib import Path
+from collections import Counter
 
 from .servers import Postgres, Redis
 from .system import REPO, STATE, HarnessError, clean_env, say
-from .venvs import check_locks, ensure_venv, python
+from .venvs import check_locks, python
 
 TEST_STATE = STATE / "test"
-
-
-@dataclass
-class Suite:
-    name: str
-    env: str
-    """Which venv runs it: web or worker."""
-    directory: Path
-    args: tuple[str, ...] = ()
-
-
-SUITES = [
-    Suite("shared_resource (web env)", "web", REPO / "shared_resource"),
-    Suite("shared_resource (worker env)", "worker", REPO / "shared_resource"),
-    Suite("web", "web", REPO / "web"),
-    Suite("worker", "worker", REPO / "worker"),
-    Suite("e2e", "web", REPO / "e2e"),
+#: name: (venv, folder, pytest arguments).
+SUITES = {
+    "shared_resource (web env)": ("web", "shared_resource", ()),
+    "shared_resource (worker env)": ("worker", "shared_resource", ()),
+    "web": ("web", "web", ()),
+    "worker": ("worker", "worker", ()),
+    "e2e": ("web", "e2e", ()),
     # The VM test's script on booted containers (vmhosts.py); root only.
-    Suite("vm-native", "web", REPO / "e2e", ("vm_native",)),
-]
+    "vm-native": ("web", "e2e", ("vm_native",)),
+}
 #: Suites that start their own servers, not the shared unit-test ones.
 OWN_SERVERS = ("e2e", "vm-native")
-
-
-@dataclass
-class Totals:
-    tests: int = 0
-    failures: int = 0
-    errors: int = 0
-    skipped: int = 0
-
-    def add(self, report: Path) -> Totals:
-        root = ET.parse(report).getroot()
-        for suite in root.iter("testsuite"):
-            self.tests += int(suite.get("tests", 0))
-            self.failures += int(suite.get("failures", 0))
-            self.errors += int(suite.get("errors", 0))
-            self.skipped += int(suite.get("skipped", 0))
-        return self
-
-    @property
-    def passed(self) -> int:
-        return self.tests - self.failures - self.errors - self.skipped
+#: Upstream mode of the Nix checks (test_nix_offline.py), when set.
+PASSED_ON = ("DUET_POETRY2NIX_SRC", "DUET_NIXPKGS_LIB_SRC")
 
 
 def lint() -> None:
     """ruff, configured once in ruff.toml: rules, then formatting; then mypy."""
     ruff = str(python("web").parent / "ruff")
-    paths = ["."]
-    for argv in ([ruff, "check", "--no-cache", *paths], [ruff, "format", "--check", *paths]):
+    for argv in ([ruff, "check", "--no-cache", "."], [ruff, "format", "--check", "."]):
         if subprocess.run(argv, cwd=REPO).returncode:
             raise HarnessError(f"{' '.join(argv[1:3])} found problems")
     say("lint: ruff check and ruff format clean")
@@ -106,29 +75,29 @@ def type_check() -> None:
     say(f"lint: mypy clean ({', '.join(checked)})")
 
 
-def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> Totals:
-    suites = [s for s in SUITES if not selected or any(k in s.name for k in selected)]
+def run_suites(selected: list[str] | None, pytest_args: tuple[str, ...]) -> Counter[str]:
+    names = [name for name in SUITES if not selected or any(k in name for k in selected)]
     shutil.rmtree(TEST_STATE, ignore_errors=True)
     TEST_STATE.mkdir(parents=True)
-    postgres = Postgres(TEST_STATE, fast=True)
-    redis = Redis(TEST_STATE)
-    totals = Totals()
-    failed: list[str] = []
-    unit = [s for s in suites if s.name not in OWN_SERVERS]
+    postgres, redis = Postgres(TEST_STATE, fast=True), Redis(TEST_STATE)
+    unit = [name for name in names if name not in OWN_SERVERS]
+    totals: Counter[str] = Counter()
+    failed = []
     try:
         if unit:
             postgres.start()
             redis.start()
-        for suite in suites:
-            if suite.name == "vm-native" and os.geteuid() != 0:
+        for name in names:
+            venv, folder, args = SUITES[name]
+            if name == "vm-native" and os.geteuid() != 0:
                 say("\n== vm-native ==\nvm-native: skipped: it needs root (systemd-nspawn, mounts)")
                 continue
-            if suite.name in OWN_SERVERS:
+            if name in OWN_SERVERS:
                 # It starts its own servers; the unit ones would only compete for the CPU
                 # with the fault scenarios' tight timings.
                 redis.stop()
                 postgres.stop()
-            report = TEST_STATE / f"{suite.name.split()[0]}-{suite.env}.xml"
+            report = TEST_STATE / f"{name.split()[0]}-{venv}.json"
             env = clean_env(
                 {
                     # Django's test runner creates test_duet, so it needs CREATEDB: the
@@ -138,36 +107,21 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
                     "CACHE_URL": redis.url(3) if unit else "",
                     "PYTHONDONTWRITEBYTECODE": "1",
                     "DUET_STATE_DIR": str(STATE),
-                    # Upstream mode of the Nix checks (test_nix_offline.py), when set.
-                    **{
-                        key: os.environ[key]
-                        for key in ("DUET_POETRY2NIX_SRC", "DUET_NIXPKGS_LIB_SRC")
-                        if key in os.environ
-                    },
+                    "DUET_TOTALS_FILE": str(report),
+                    **{key: os.environ[key] for key in PASSED_ON if key in os.environ},
                 }
             )
-            say(f"\n== {suite.name} ==")
+            say(f"\n== {name} ==")
             started = time.monotonic()
-            result = subprocess.run(
-                [
-                    str(python(suite.env)),
-                    "-m",
-                    "pytest",
-                    "-p",
-                    "no:cacheprovider",
-                    f"--junitxml={report}",
-                    *suite.args,
-                    *pytest_args,
-                ],
-                cwd=suite.directory,
-                env=env,
-            )
+            pytest = [str(python(venv)), "-m", "pytest", "-p", "no:cacheprovider", "-p"]
+            argv = [*pytest, "dev.totals", *args, *pytest_args]
+            code = subprocess.run(argv, cwd=REPO / folder, env=env).returncode
             if report.exists():
-                totals.add(report)
+                totals.update(json.loads(report.read_text()))
             # 5 is "no tests collected": a failure, unless the caller narrowed the run.
-            if result.returncode not in ((0, 5) if pytest_args else (0,)):
-                failed.append(suite.name)
-            say(f"({suite.name}: {time.monotonic() - started:.1f} s)")
+            if code not in ((0, 5) if pytest_args else (0,)):
+                failed.append(name)
+            say(f"({name}: {time.monotonic() - started:.1f} s)")
     finally:
         redis.stop()
         postgres.stop()
@@ -178,8 +132,6 @@ def run_suites(selected: list[str] | None = None, pytest_args: tuple[str, ...] =
 
 def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()) -> None:
     started = time.monotonic()
-    for service in ("web", "worker"):
-        ensure_venv(service)
     if not selected:
         lint()
         stale = check_locks()
@@ -189,10 +141,10 @@ def run_all(selected: list[str] | None = None, pytest_args: tuple[str, ...] = ()
         # The flake, offline: parse, contract evaluation, VM testScript, lock (nixcheck.py).
         from nix_offline.nixcheck import run as nix_offline
 
-        nix_offline()
+        nix_offline(tools=python("web").parent)  # mypy and pyflakes: the web venv's
     totals = run_suites(selected, pytest_args)
     say(
-        f"\ntests: passed={totals.passed} failed={totals.failures + totals.errors} "
-        f"skipped={totals.skipped} total={totals.tests} "
+        f"\ntests: passed={totals['passed']} failed={totals['failed'] + totals['error']} "
+        f"skipped={totals['skipped']} total={totals.total()} "
         f"seconds={time.monotonic() - started:.1f}"
     )

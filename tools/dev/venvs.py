@@ -55,17 +55,10 @@ def poetry(*args: str, cwd: Path = REPO) -> str:
         say("installing Poetry 1.8.5 (to export the locks)")
         shutil.rmtree(tool_python().parent.parent, ignore_errors=True)
         run([sys.executable, "-m", "venv", str(tool_python().parent.parent)], what="venv")
-        run(
-            [str(tool_python()), "-m", "pip", "install", "-q", *POETRY_REQUIREMENTS],
-            what="pip install poetry",
-            quiet=True,
-        )
-    return run(
-        [str(tool_python()), "-m", "poetry", "--no-interaction", "--no-ansi", *args],
-        cwd=cwd,
-        what=f"poetry {' '.join(args)}",
-        quiet=True,
-    )
+        pip = [str(tool_python()), "-m", "pip", "install", "-q", *POETRY_REQUIREMENTS]
+        run(pip, what="pip install poetry", quiet=True)
+    argv = [str(tool_python()), "-m", "poetry", "--no-interaction", "--no-ansi", *args]
+    return run(argv, cwd=cwd, what=f"poetry {' '.join(args)}", quiet=True)
 
 
 def _stamp(service: str) -> str:
@@ -86,17 +79,7 @@ def export_requirements(service: str) -> Path:
     """Export ``service``'s lock (main and dev groups) to a hashed requirements file."""
     target = STATE / "venvs" / f"{service}.requirements.txt"
     target.parent.mkdir(parents=True, exist_ok=True)
-    poetry(
-        "export",
-        "--directory",
-        str(REPO / service),
-        "--with",
-        "dev",
-        "--format",
-        "requirements.txt",
-        "--output",
-        str(target),
-    )
+    poetry("export", "--directory", str(REPO / service), "--with", "dev", "--output", str(target))
     return target
 
 
@@ -118,41 +101,32 @@ def split_requirements(path: Path) -> tuple[list[str], list[str]]:
     return tools, rest
 
 
-def ensure_venv(service: str, force: bool = False) -> Path:
+def ensure_venv(service: str) -> Path:
     """Build ``service``'s venv from its lock, unless one from the same lock exists."""
-    if service not in SERVICES:
-        raise HarnessError(f"unknown service {service!r}")
     venv = venv_dir(service)
     stamp_file = venv / ".duet-stamp"
     stamp = _stamp(service)
-    if not force and stamp_file.exists() and stamp_file.read_text() == stamp:
+    if stamp_file.exists() and stamp_file.read_text() == stamp:
         return venv
     say(f"building the {service} venv from {service}/poetry.lock (hashes checked)")
     tools, rest = split_requirements(export_requirements(service))
     shutil.rmtree(venv, ignore_errors=True)
     run([sys.executable, "-m", "venv", str(venv)], what="venv")
     pip = [str(python(service)), "-m", "pip"]
-    install = [*pip, "install", "-q"]
-    hashed = [*install, "--require-hashes", "--no-deps", "--no-build-isolation"]
+    install = [*pip, "install", "-q", "--no-deps", "--no-build-isolation"]
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     for group, entries in (("build tools", tools), ("packages", rest)):
         reqs = STATE / "venvs" / f"{service}.{group.replace(' ', '-')}.txt"
         reqs.write_text("\n".join(entries) + "\n")
         try:
-            subprocess.run([*hashed, "-r", str(reqs)], check=True, env=_pip_env())
+            subprocess.run([*install, "--require-hashes", "-r", str(reqs)], check=True, env=env)
         except subprocess.CalledProcessError as exc:
             raise HarnessError(f"installing {service}'s {group} failed") from exc
-    run(
-        [*install, "--no-deps", "--no-build-isolation", "-e", str(REPO / "shared_resource")],
-        what="install shared_resource",
-        env=_pip_env(),
-    )
-    run([*pip, "check"], what=f"pip check ({service})", env=_pip_env(), quiet=True)
+    shared = [*install, "-e", str(REPO / "shared_resource")]
+    run(shared, what="install shared_resource", env=env)
+    run([*pip, "check"], what=f"pip check ({service})", env=env, quiet=True)
     stamp_file.write_text(stamp)
     return venv
-
-
-def _pip_env() -> dict[str, str]:
-    return {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
 def check_locks() -> list[str]:

@@ -51,21 +51,19 @@ class Machine:
         return self.host.execute(command, timeout=timeout)
 
     def succeed(self, *commands: str, timeout: int | None = None) -> str:
-        output = ""
-        for command in commands:
-            status, out = self.execute(command, timeout=timeout or 900)
-            if status != 0:
-                self.log(f"output: {out}{self.host.last_stderr}")
-                raise TestFailed(f"command `{command}` failed (exit code {status})")
-            output += out
-        return output
+        return self._each(commands, timeout, succeed=True)
 
     def fail(self, *commands: str, timeout: int | None = None) -> str:
+        return self._each(commands, timeout, succeed=False)
+
+    def _each(self, commands: tuple[str, ...], timeout: int | None, succeed: bool) -> str:
         output = ""
         for command in commands:
             status, out = self.execute(command, timeout=timeout or 900)
-            if status == 0:
-                raise TestFailed(f"command `{command}` unexpectedly succeeded")
+            if (status == 0) != succeed:
+                self.log(f"output: {out}{self.host.last_stderr}")
+                failed = f"failed (exit code {status})" if succeed else "unexpectedly succeeded"
+                raise TestFailed(f"command `{command}` {failed}")
             output += out
         return output
 

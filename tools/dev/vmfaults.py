@@ -12,11 +12,13 @@ in faults.py. Needs root (the hosts are containers); it boots them unless given.
 from __future__ import annotations
 
 import json
+import shlex
 import time
 import uuid
+from collections import Counter
 from contextlib import ExitStack
 
-from .faults import Outcome
+from .faults import DUPLICATED, Outcome
 from .system import HarnessError, say
 from .vmdriver import Machine
 from .vmhosts import Hosts
@@ -44,10 +46,7 @@ for number in range(int(count)):
 json.dump(accepted, open(out, "w"))
 """
 
-CUT_WORKER = [
-    "{t} -w -I INPUT -i host0 -j DROP",
-    "{t} -w -I OUTPUT -o host0 -j DROP",
-]
+CUT_WORKER = ["{t} -w -I INPUT -i host0 -j DROP", "{t} -w -I OUTPUT -o host0 -j DROP"]
 CUT_BROKER = ["{t} -w -I OUTPUT -p tcp --dport 6379 -j DROP"]
 
 
@@ -70,28 +69,12 @@ def _cut(machine: Machine, rules: list[str], outage: float, what: str) -> None:
         _rules(machine, rules, "delete")
 
 
-def _count(db: Machine, title: str) -> dict[str, int]:
-    rows = db.succeed(
-        'runuser -u postgres -- psql -d duet -Atc "'
-        "SELECT j.status, count(*) FROM common_summaryjob j"
-        " JOIN common_document d ON d.id = j.document_id"
-        f" WHERE d.title = '{title}' GROUP BY j.status\""
-    )
-    return {status: int(n) for status, n in (row.split("|") for row in rows.split())}
-
-
-def _duplicated(db: Machine, title: str) -> int:
-    return int(
-        db.succeed(
-            'runuser -u postgres -- psql -d duet -Atc "'
-            "SELECT count(*) FROM common_summaryjob j JOIN common_document d"
-            f" ON d.id = j.document_id WHERE d.title = '{title}' AND j.status = 'succeeded' AND ("
-            " EXISTS (SELECT FROM common_providercall c"
-            "         WHERE c.job_id = j.id AND c.started > j.finished)"
-            " OR (SELECT count(*) FROM common_providercall c"
-            "     WHERE c.job_id = j.id AND c.outcome = 'ok') > 1)\""
-        ).strip()
-    )
+def _sql(db: Machine, title: str, query: str) -> list[list[str]]:
+    """Rows of ``query`` on the database host, over the jobs of ``title`` (``{jobs}``)."""
+    jobs = "common_summaryjob j JOIN common_document d ON d.id = j.document_id"
+    query = query.format(jobs=jobs, where=f"d.title = '{title}'")
+    out = db.succeed(f"runuser -u postgres -- psql -d duet -At -F '|' -c {shlex.quote(query)}")
+    return [row.split("|") for row in out.split()]
 
 
 def bring_up(hosts: Hosts) -> dict[str, Machine]:
@@ -151,31 +134,26 @@ def _partition(machines: dict[str, Machine], scale: float) -> Outcome:
     # once they are stale (DUET_SWEEP_STALE_SECONDS); give it that long and more.
     deadline = time.monotonic() + 600
     while True:
-        counts = _count(db, title)
-        terminal = counts.get("succeeded", 0) + counts.get("failed", 0)
-        if terminal == sum(counts.values()) >= len(accepted) or time.monotonic() > deadline:
+        rows = _sql(db, title, "SELECT j.status, count(*) FROM {jobs} WHERE {where} GROUP BY 1")
+        counts = Counter({status: int(n) for status, n in rows})
+        terminal = counts["succeeded"] + counts["failed"]
+        if terminal == counts.total() >= len(accepted) or time.monotonic() > deadline:
             break
         time.sleep(2)
-    total = sum(counts.values())
-    known = set(
-        db.succeed(
-            'runuser -u postgres -- psql -d duet -Atc "SELECT j.id FROM common_summaryjob j'
-            f" JOIN common_document d ON d.id = j.document_id WHERE d.title = '{title}'\""
-        ).split()
-    )
-    missing = [job for job in accepted if job not in known]
+    known = {row[0] for row in _sql(db, title, "SELECT j.id FROM {jobs} WHERE {where}")}
+    lost = counts.total() - terminal + len(set(accepted) - known)
+    [[duplicated]] = _sql(db, title, DUPLICATED)
+    seconds = time.monotonic() - started
     outcome = Outcome(
-        name="partition",
-        jobs=total,
-        succeeded=counts.get("succeeded", 0),
-        failed=counts.get("failed", 0),
-        lost=total - terminal + len(missing),
-        duplicated=_duplicated(db, title),
-        seconds=time.monotonic() - started,
+        "partition",
+        counts.total(),
+        counts["succeeded"],
+        counts["failed"],
+        lost,
+        int(duplicated),
+        seconds,
     )
-    if len(accepted) == 0:
-        outcome.problems.append("no job was accepted")
+    outcome.expect(accepted, "no job was accepted")
     status, _ = worker.execute("systemctl is-active duet-worker.service")
-    if status != 0:
-        outcome.problems.append("the worker unit is not active after the partitions")
+    outcome.expect(status == 0, "the worker unit is not active after the partitions")
     return outcome

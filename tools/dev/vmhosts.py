@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 from . import vmnodes
 from .system import REPO, STATE, HarnessError, ensure_apt_packages, say
@@ -74,17 +75,8 @@ def rootfs() -> Path:
     partial = STATE_DIR / "rootfs.partial"
     shutil.rmtree(partial, ignore_errors=True)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [
-            "debootstrap",
-            "--variant=minbase",
-            f"--include={ROOTFS_PACKAGES}",
-            "bookworm",
-            str(partial),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    argv = ["debootstrap", "--variant=minbase", f"--include={ROOTFS_PACKAGES}", "bookworm"]
+    result = subprocess.run([*argv, str(partial)], capture_output=True, text=True)
     if result.returncode:
         raise HarnessError(f"debootstrap failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     partial.rename(target)
@@ -119,8 +111,8 @@ def base_python(service: str) -> Path:
 
 
 def _app(target: Path, service: str, scripts: dict[str, str]) -> Path:
-    (target / "bin").mkdir(parents=True, exist_ok=True)
-    (target / "libexec").mkdir(parents=True, exist_ok=True)
+    for folder in ("bin", "libexec"):
+        (target / folder).mkdir(parents=True, exist_ok=True)
     module = f"duet_{service}.cli"
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     prefix = base_python(service)
@@ -163,13 +155,8 @@ def collect_static(dir: Path) -> Path:
             "DJANGO_STATIC_ROOT": str(target),
             "DJANGO_SETTINGS_MODULE": "duet_web.settings",
         }
-        subprocess.run(
-            [str(venv_dir("web") / "bin" / "python"), "manage.py", "collectstatic", "--noinput"],
-            cwd=REPO / "web",
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        argv = [sys.executable, "manage.py", "collectstatic", "--noinput"]
+        subprocess.run(argv, cwd=REPO / "web", env=env, check=True, capture_output=True)
     return target
 
 
@@ -197,34 +184,32 @@ class Host:
 
     # -- files --------------------------------------------------------------------------------
 
-    def write(self, path: str, text: str, mode: int = 0o644) -> None:
+    def _fresh(self, path: str) -> Path:
+        """``path`` in the container, its folder made and whatever was there removed."""
         target = self.merged / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.exists():
-            target.unlink()
+        target.unlink(missing_ok=True)
+        return target
+
+    def write(self, path: str, text: str, mode: int = 0o644) -> None:
+        target = self._fresh(path)
         target.write_text(text)
         target.chmod(mode)
 
     def symlink(self, path: str, to: str) -> None:
-        target = self.merged / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        target.symlink_to(to)
+        self._fresh(path).symlink_to(to)
+
+    def unit(self, name: str, text: str, *wanted_by: str) -> None:
+        """A unit file, enabled in each of ``wanted_by`` as ``systemctl enable`` does."""
+        self.write(f"/etc/systemd/system/{name}", text)
+        for target in wanted_by:
+            self.symlink(f"/etc/systemd/system/{target}.wants/{name}", f"../{name}")
 
     def system_user(self, user: str, group: str) -> None:
         """A system user as NixOS makes one: home /var/empty (libpq looks for client
         certificates in the home, which ProtectHome would make unreadable)."""
-        self.chroot(
-            "useradd",
-            "--system",
-            "--no-create-home",
-            "--home-dir",
-            "/var/empty",
-            "--gid",
-            group,
-            user,
-        )
+        home = ["--no-create-home", "--home-dir", "/var/empty"]
+        self.chroot("useradd", "--system", *home, "--gid", group, user)
 
     def chroot(self, *argv: str) -> None:
         subprocess.run(["chroot", str(self.merged), *argv], check=True, capture_output=True)
@@ -232,26 +217,14 @@ class Host:
     def prepare(self) -> None:
         for sub in ("upper", "work", "merged"):
             (self.dir / sub).mkdir(parents=True)
+        dirs = f"lowerdir={self.hosts.rootfs},upperdir={self.dir}/upper,workdir={self.dir}/work"
         subprocess.run(
-            [
-                "mount",
-                "-t",
-                "overlay",
-                "overlay",
-                "-o",
-                f"lowerdir={self.hosts.rootfs},upperdir={self.dir / 'upper'},"
-                f"workdir={self.dir / 'work'}",
-                str(self.merged),
-            ],
-            check=True,
+            ["mount", "-t", "overlay", "overlay", "-o", dirs, str(self.merged)], check=True
         )
         self.hosts.mounts.append(self.merged)
         node = self.node
         self.write("/etc/hostname", f"{node.name}\n")
-        self.write(
-            "/etc/hosts",
-            f"127.0.0.1 localhost\n::1 localhost\n{node.hosts}",
-        )
+        self.write("/etc/hosts", f"127.0.0.1 localhost\n::1 localhost\n{node.hosts}")
         # Only what the node runs: Debian's services start when the node enables them.
         for unit in ("postgresql.service", "redis-server.service", "e2scrub_reap.service"):
             self.symlink(f"/etc/systemd/system/{unit}", "/dev/null")
@@ -274,8 +247,8 @@ class Host:
 
     def _network(self) -> None:
         node = self.node
-        self.write(
-            "/etc/systemd/system/vm-native-network.service",
+        self.unit(
+            "vm-native-network.service",
             "[Unit]\nDescription=host0's addresses (the NixOS test network)\n"
             "DefaultDependencies=no\nBefore=network.target network-online.target\n"
             "Wants=network.target\n\n[Service]\nType=oneshot\nRemainAfterExit=true\n"
@@ -283,12 +256,9 @@ class Host:
             f"ExecStart=/sbin/ip addr add {node.ipv4}/24 dev host0\n"
             f"ExecStart=/sbin/ip -6 addr add {node.ipv6}/64 dev host0 nodad\n\n"
             "[Install]\nWantedBy=network-online.target multi-user.target\n",
+            "network-online.target",
+            "multi-user.target",
         )
-        for target in ("network-online.target", "multi-user.target"):
-            self.symlink(
-                f"/etc/systemd/system/{target}.wants/vm-native-network.service",
-                "../vm-native-network.service",
-            )
 
     def _store(self) -> None:
         """Every store path the units, packages and testScript name (docs/vm-native.md)."""
@@ -323,9 +293,7 @@ class Host:
     def _units(self) -> None:
         rendered = self.hosts.rendered[self.name]
         for name, text in rendered.units.items():
-            self.write(f"/etc/systemd/system/{name}", text)
-            for target in rendered.wanted_by[name]:
-                self.symlink(f"/etc/systemd/system/{target}.wants/{name}", f"../{name}")
+            self.unit(name, text, *rendered.wanted_by[name])
         for path, text in rendered.scripts.items():
             self.write(path, text, 0o555)
 
@@ -366,17 +334,14 @@ class Host:
         )
         self.write(f"/etc/redis-{name}/redis.conf", config, 0o640)
         self.chroot("chown", f"root:{server['group']}", f"/etc/redis-{name}/redis.conf")
-        self.write(
-            f"/etc/systemd/system/redis-{name}.service",
+        self.unit(
+            f"redis-{name}.service",
             f"[Unit]\nDescription=Redis server {name}\nAfter=network.target\n\n"
             f"[Service]\nType=notify\nUser={user}\nGroup={server['group']}\n"
             f"RuntimeDirectory=redis-{name}\nStateDirectory=redis-{name}\n"
             f"ExecStart=/usr/bin/redis-server /etc/redis-{name}/redis.conf\n\n"
             "[Install]\nWantedBy=multi-user.target\n",
-        )
-        self.symlink(
-            f"/etc/systemd/system/multi-user.target.wants/redis-{name}.service",
-            f"../redis-{name}.service",
+            "multi-user.target",
         )
 
     def _firewall(self) -> None:
@@ -390,15 +355,13 @@ class Host:
             FIREWALL.replace("{ports}", ports).replace("{extra}", fw["extraCommands"]),
             0o755,
         )
-        self.write(
-            "/etc/systemd/system/firewall.service",
+        self.unit(
+            "firewall.service",
             "[Unit]\nDescription=Firewall\nDefaultDependencies=no\n"
             "Before=network-pre.target\nWants=network-pre.target\n\n"
             "[Service]\nType=oneshot\nRemainAfterExit=true\n"
             "ExecStart=/etc/vm-native/firewall-start\n\n[Install]\nWantedBy=sysinit.target\n",
-        )
-        self.symlink(
-            "/etc/systemd/system/sysinit.target.wants/firewall.service", "../firewall.service"
+            "sysinit.target",
         )
 
     # -- running ------------------------------------------------------------------------------
@@ -406,21 +369,11 @@ class Host:
     def start(self) -> None:
         if self.process is not None:
             return
-        argv = [
-            "systemd-nspawn",
-            "--quiet",
-            "--boot",
-            "--register=no",
-            "--keep-unit",
-            f"--directory={self.merged}",
-            f"--machine={self.hosts.prefix}-{self.name}",
-            f"--hostname={self.name}",
-            f"--network-bridge={self.hosts.bridge}",
-            "--resolv-conf=off",
-            "--timezone=off",
-            "--console=pipe",
-            *(f"--bind-ro={source}:{target}" for source, target in self.binds),
-        ]
+        argv = ["systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit"]
+        argv += [f"--directory={self.merged}", f"--machine={self.hosts.prefix}-{self.name}"]
+        argv += [f"--hostname={self.name}", f"--network-bridge={self.hosts.bridge}"]
+        argv += ["--resolv-conf=off", "--timezone=off", "--console=pipe"]
+        argv += [f"--bind-ro={source}:{target}" for source, target in self.binds]
         log = self.log_file.open("wb")
         self.process = subprocess.Popen(
             argv,
@@ -446,46 +399,23 @@ class Host:
         raise HarnessError(f"{self.name}: systemd did not come up")
 
     def _find_leader(self) -> int | None:
+        """The container's PID 1: nspawn's first descendant in another PID namespace."""
         assert self.process is not None
         own = os.readlink("/proc/self/ns/pid")
-        pending = [self.process.pid]
-        while pending:
-            pid = pending.pop()
-            try:
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            except OSError:
-                continue
-            for child in map(int, children):
-                try:
-                    if os.readlink(f"/proc/{child}/ns/pid") != own:
-                        return child
-                except OSError:
-                    continue
-                pending.append(child)
+        with contextlib.suppress(psutil.Error, OSError):
+            for child in psutil.Process(self.process.pid).children(recursive=True):
+                if os.readlink(f"/proc/{child.pid}/ns/pid") != own:
+                    return child.pid
         return None
 
     def execute(self, command: str, timeout: float | None = 900) -> tuple[int, str]:
         """Run ``command`` with bash as root inside the container; (status, stdout)."""
         if self.leader is None:
             raise HarnessError(f"{self.name} is not running")
-        argv = [
-            "nsenter",
-            f"--target={self.leader}",
-            "--mount",
-            "--uts",
-            "--ipc",
-            "--net",
-            "--pid",
-            "--",
-            "/usr/bin/env",
-            "-i",
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME=/root",
-            "LANG=C.UTF-8",
-            "/bin/bash",
-            "-c",
-            command,
-        ]
+        argv = ["nsenter", f"--target={self.leader}", "--mount", "--uts", "--ipc", "--net", "--pid"]
+        argv += ["--", "/usr/bin/env", "-i", "HOME=/root", "LANG=C.UTF-8"]
+        argv += ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        argv += ["/bin/bash", "-c", command]
         try:
             result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd="/")
         except subprocess.TimeoutExpired as exc:
@@ -566,7 +496,3 @@ class Hosts:
         self.mounts.clear()
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def shell_quote(text: str) -> str:
-    return shlex.quote(text)

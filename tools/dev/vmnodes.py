@@ -1,21 +1,10 @@
 """The VM test's nodes, read offline from the flake and turned into files for the vm-native hosts.
 
 ``evaluate`` reads ``checks.x86_64-linux.vm`` with Debian's Nix 2.8 against the stubs in
-``tools/nix_offline`` (as nixcheck.py does): per node, its ``systemd.services.duet-*`` and
-``systemd.timers.duet-*``, users, PostgreSQL, Redis and firewall option values, and every
-derivation a unit, a system package or the testScript names. ``render`` writes each unit the
-way nixpkgs' ``nixos/lib/systemd-lib.nix`` does (read at commit
-013635633ffe11f70df1d639f563f21c42c1f778: ``attrsToSection``, ``commonUnitText``,
-``serviceToUnit``, ``timerToUnit``, ``makeJobScript``, ``serviceConfig``'s PATH).
-
-Left out of the rendering, on purpose: ``systemd.globalEnvironment`` (LOCALE_ARCHIVE, TZDIR:
-no Nix locale archive here), ``restartTriggers``/``reloadTriggers`` (X-Restart-Triggers, read
-only by switch-to-configuration), ``aliases``, ``upheldBy``/``requiredBy``, ``startAt`` and
-``reload``/``preStop``/``postStop`` scripts (no duet unit uses them: ``render`` refuses a unit
-that does), ``enableStrictShellChecks`` (off by default: scripts get ``set -e``).
-
-What each store path becomes inside a container is written in one place, the table
-"The mappings" of docs/vm-native.md; ``_classify`` and vmhosts.py implement it.
+``tools/nix_offline``; ``render`` writes each unit as nixpkgs' ``systemd-lib.nix`` does.
+docs/vm-native.md ("How", and the table "The mappings") says what is read, what is left out
+of the rendering and why, and what each store path becomes; ``_classify`` and vmhosts.py
+implement the mappings.
 """
 
 from __future__ import annotations
@@ -34,17 +23,8 @@ from .system import REPO, STATE, HarnessError
 STORE_PATH = re.compile(r"/nix/store/[a-z0-9]{32}-[^/\s\"':;,]+")
 
 #: Stock nixpkgs packages, by pname: the container's own.
-STOCK = {
-    "coreutils",
-    "findutils",
-    "gnugrep",
-    "gnused",
-    "bash",
-    "curl",
-    "systemd",
-    "python3",
-    "postgresql",
-}
+STOCK = {"bash", "coreutils", "curl", "findutils", "gnugrep", "gnused"}
+STOCK |= {"postgresql", "python3", "systemd"}
 #: Source paths (``${./file}``) by store name: the working tree's file.
 SOURCES = {
     "roles.sql": REPO / "shared_resource" / "shared_resource" / "sql" / "roles.sql",
@@ -229,28 +209,15 @@ def attrs_to_section(attrs: dict) -> str:
 def unit_config(unit: dict) -> dict:
     """systemd-lib.nix unitConfig: the [Unit] section from the dependency lists."""
     config = dict(unit.get("unitConfig", {}))
-    for option, key in (
-        ("requires", "Requires"),
-        ("wants", "Wants"),
-        ("after", "After"),
-        ("before", "Before"),
-        ("bindsTo", "BindsTo"),
-        ("partOf", "PartOf"),
-        ("conflicts", "Conflicts"),
-        ("requisite", "Requisite"),
-    ):
+    lists = ["requires", "wants", "after", "before", "bindsTo", "partOf", "conflicts"]
+    for option in [*lists, "requisite", "documentation"]:
         if unit.get(option):
-            config[key] = " ".join(unit[option])
+            config[option[0].upper() + option[1:]] = " ".join(unit[option])
     if unit.get("description"):
         config["Description"] = unit["description"]
-    if unit.get("documentation"):
-        config["Documentation"] = " ".join(unit["documentation"])
-    for option, key in (
-        ("startLimitIntervalSec", "StartLimitIntervalSec"),
-        ("startLimitBurst", "StartLimitBurst"),
-    ):
+    for option in ("startLimitIntervalSec", "startLimitBurst"):
         if unit.get(option) is not None:
-            config[key] = str(unit[option])
+            config[option[0].upper() + option[1:]] = str(unit[option])
     return config
 
 

@@ -75,20 +75,9 @@ def probe(host: Host) -> list[Finding]:
     findings = []
     for number, (directive, check) in enumerate(CHECKS.items()):
         unit = f"vm-native-probe-{os.getpid()}-{number}"
-        argv = [
-            "systemd-run",
-            "--quiet",
-            "--wait",
-            "--pipe",
-            "--collect",
-            f"--unit={unit}",
-            "--property=User=nobody",
-            *(f"--property={item}" for item in directive.split(";")),
-            "--",
-            "/bin/bash",
-            "-c",
-            check,
-        ]
+        argv = ["systemd-run", "--quiet", "--wait", "--pipe", "--collect", f"--unit={unit}"]
+        argv += ["--property=User=nobody", *(f"--property={d}" for d in directive.split(";"))]
+        argv += ["--", "/bin/bash", "-c", check]
         status, _ = host.execute(shlex.join(argv) + " </dev/null")
         _, journal = host.execute(
             f"journalctl --no-pager -o cat -u {unit}.service"
