@@ -1,17 +1,9 @@
-"""compose.yaml without a Docker engine: (a) valid against the Compose Specification schema;
-(b) every image name, tag, entry point, user, port and health check it relies on is what the
-Nix image outputs declare (evaluated offline against the stubs); (c) each duet service's own
-command, environment and ``/run/secrets`` layout run natively against PostgreSQL and Redis
-set up the way the Compose file sets them up, through a whole round trip.
-
-What a container has and this machine has not is replaced, and only that: /run/secrets is a
-folder here, the Nix store paths in the images' Env (static files) and the heartbeat file
-move under the test's folder, and the web listens on a free loopback port.
-"""
+"""compose.yaml without a Docker engine: (a) valid against the Compose Specification; (b) its
+images' names, entry points, users, ports and health checks are what the Nix image outputs
+declare; (c) each duet service runs natively as Compose runs it, through a round trip."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -26,6 +18,8 @@ from dev.servers import Postgres, Process, Redis
 from dev.system import REPO, STATE, clean_env, free_port, pg_bindir, wait_for, write_secret
 from dev.venvs import python, venv_dir
 from nix_offline.nixcheck import image_facts
+
+from .test_json_logs import json_lines
 
 COMPOSE = REPO / "compose.yaml"
 #: Compose services built from duet's images, and the image outputs that make them.
@@ -185,16 +179,23 @@ class NativeCompose:
         self.web_port = free_port()
         self.processes: list[Process] = []
 
+    def image(self, name: str) -> dict:
+        return self.images[self.compose["services"][name]["image"]]
+
+    def package(self, name: str) -> str:
+        return self.image(name)["service"]
+
     def env(self, name: str) -> dict[str, str]:
-        service = self.compose["services"][name]
-        image = self.images[service["image"]]
         env = clean_env({"PYTHONDONTWRITEBYTECODE": "1"})
-        for entry in image["config"]["Env"]:
+        for entry in self.image(name)["config"]["Env"]:
             key, value = entry.split("=", 1)
             if key != "PATH":
                 env[key] = value
-        env.update({k: interpolate(str(v)) for k, v in service["environment"].items()})
-        # What a container has and this machine has not (see the module docstring).
+        environment = self.compose["services"][name]["environment"]
+        env.update({k: interpolate(str(v)) for k, v in environment.items()})
+        # What a container has and this machine has not, and only that: /run/secrets is a
+        # folder, the store paths of static files and the heartbeat move under the test's
+        # folder, and the web listens on a free loopback port.
         for key, value in env.items():
             if value.startswith("/run/secrets/"):
                 env[key] = str(self.secrets / value.removeprefix("/run/secrets/"))
@@ -204,42 +205,34 @@ class NativeCompose:
             env["DJANGO_STATIC_ROOT"] = str(self.root / "static")
         if "DUET_WORKER_HEARTBEAT_FILE" in env:
             env["DUET_WORKER_HEARTBEAT_FILE"] = str(self.root / "worker.heartbeat")
-        package = image["service"]
-        env["PATH"] = f"{venv_dir(package) / 'bin'}:{env['PATH']}"
+        env["PATH"] = f"{venv_dir(self.package(name)) / 'bin'}:{env['PATH']}"
         return env
 
     def command(self, name: str, override: list[str] | None = None) -> list[str]:
-        service = self.compose["services"][name]
-        cmd = self.images[service["image"]]["config"]["Cmd"]
-        default = [Path(cmd[0]).name, *cmd[1:]]
-        return native_argv(
-            self.images[service["image"]]["service"],
-            override or service.get("command", default),
+        cmd = self.image(name)["config"]["Cmd"]
+        default = self.compose["services"][name].get("command", [Path(cmd[0]).name, *cmd[1:]])
+        return native_argv(self.package(name), override or default)
+
+    def call(self, name: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        """``argv`` with the service's environment, from its package's folder."""
+        cwd = REPO / self.package(name)
+        return subprocess.run(
+            argv, env=self.env(name), cwd=cwd, capture_output=True, text=True, timeout=120
         )
 
     def run(self, name: str, override: list[str] | None = None) -> str:
         """``docker compose run --rm <name> [override]``: to completion."""
-        package = self.images[self.compose["services"][name]["image"]]["service"]
-        result = subprocess.run(
-            self.command(name, override),
-            env=self.env(name),
-            cwd=REPO / package,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = self.call(name, self.command(name, override))
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         return result.stdout
 
     def start(self, name: str) -> Process:
-        package = self.images[self.compose["services"][name]["image"]]["service"]
-        process = Process(
-            name,
-            self.command(name),
-            log=self.root / "logs" / f"{name}.log",
-            env=self.env(name),
-            cwd=REPO / package,
-        ).start()
+        log, env, cwd = (
+            self.root / "logs" / f"{name}.log",
+            self.env(name),
+            REPO / self.package(name),
+        )
+        process = Process(name, self.command(name), log=log, env=env, cwd=cwd).start()
         self.processes.append(process)
         return process
 
@@ -248,11 +241,7 @@ class NativeCompose:
         for process in self.processes:
             assert process.alive(), f"{process.name} exited:\n{process.tail()}"
         test = self.compose["services"][name]["healthcheck"]["test"]
-        package = self.images[self.compose["services"][name]["image"]]["service"]
-        argv, env = native_argv(package, test[1:]), self.env(name)
-        return (
-            subprocess.run(argv, env=env, cwd=REPO / package, capture_output=True).returncode == 0
-        )
+        return self.call(name, native_argv(self.package(name), test[1:])).returncode == 0
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -315,8 +304,7 @@ def test_each_service_runs_natively_as_compose_runs_it_through_a_round_trip(comp
         assert scenario.stdout.strip().splitlines()[-1].startswith("roundtrip: ok")
         # The Compose file asks for JSON logs: every line of every service is one object.
         for process in native.processes:
-            for line in process.log.read_text().splitlines():
-                assert isinstance(json.loads(line), dict), (process.name, line)
+            json_lines(process.log)
     finally:
         native.stop()
         redis.stop()

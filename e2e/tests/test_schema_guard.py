@@ -1,47 +1,42 @@
 """The schema window on real processes: workers and gunicorn refuse a database they cannot
 run against (exit 78), run ahead of compatible migrations, and a running worker steps aside.
-
-These tests move the database behind and ahead, so they run on a stack of their own (no
-gunicorn, worker or sweeper of the shared stack to disturb).
+They move the database behind and ahead, so they run on a stack of their own, serving nothing.
 """
-
-import shutil
-import subprocess
 
 import pytest
 
-from dev.stack import Stack
-from dev.system import REPO, STATE, wait_for
-from dev.venvs import venv_dir
+from dev.system import wait_for
+
+from .conftest import fresh_stack
 
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: the schema outside the window or a failed check
 NEWER = "0999_from_a_newer_release"
+WORKER = ["celery", "--app", "duet_worker", "worker", "--pool", "solo", "--loglevel", "INFO"]
+WORKER += ["--without-mingle", "--without-gossip"]
+GUNICORN = ["gunicorn", "--config", "python:duet_web.gunicorn_conf", "--bind", "127.0.0.1:0"]
+GUNICORN += ["duet_web.wsgi:application"]
 
 
 @pytest.fixture(scope="module")
 def guard_stack():
-    state = STATE / "e2e-guard"
-    shutil.rmtree(state, ignore_errors=True)
-    with Stack(state, fast_db=True, serve=False) as running:
+    with fresh_stack("e2e-guard", serve=False) as running:
         yield running
 
 
 def worker_process(stack, name, **env):
-    argv = ["celery", "--app", "duet_worker", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    argv += ["--without-mingle", "--without-gossip"]
-    return stack.service_process(name, "worker", argv, env=env).start()
+    return stack.service_process(name, "worker", WORKER, env=env).start()
 
 
-def exit_code(process, timeout=90):
+def exit_and_log(process, timeout=90):
+    """The process's exit status (None if it still runs after ``timeout``) and its log."""
     try:
-        return process.wait(timeout)
+        return process.wait(timeout), process.log.read_text()
     finally:
         process.stop()
 
 
 def start_worker_expecting_refusal(stack, name, **env):
-    worker = worker_process(stack, name, **env)
-    return exit_code(worker), worker.log.read_text()
+    return exit_and_log(worker_process(stack, name, **env))
 
 
 @pytest.fixture
@@ -103,8 +98,7 @@ def test_a_running_worker_steps_aside_when_a_breaking_migration_lands(guard_stac
     worker = worker_process(guard_stack, "guard-step-aside", DUET_SCHEMA_CHECK_INTERVAL="1")
     wait_for(lambda: b" ready." in worker.log.read_bytes(), "the worker to be ready", 90)
     ahead("breaking")
-    code = exit_code(worker, timeout=60)
-    log = worker.log.read_text()
+    code, log = exit_and_log(worker, timeout=60)
     assert code == EXIT_CONFIG, log
     assert (
         f"stepping aside: database schema is ahead; unknown to this release: common.{NEWER}" in log
@@ -113,20 +107,9 @@ def test_a_running_worker_steps_aside_when_a_breaking_migration_lands(guard_stac
 
 def test_gunicorn_refuses_a_database_ahead_by_a_breaking_migration(guard_stack, ahead):
     ahead("breaking")
-    env = guard_stack.service_env("web")
-    gunicorn = [str(venv_dir("web") / "bin" / "gunicorn"), "--config"]
-    argv = [
-        *gunicorn,
-        "python:duet_web.gunicorn_conf",
-        "--bind",
-        "127.0.0.1:0",
-        "duet_web.wsgi:application",
-    ]
-    result = subprocess.run(
-        argv, env=env, cwd=REPO / "web", capture_output=True, text=True, timeout=90
-    )
-    assert result.returncode == EXIT_CONFIG, result.stderr
-    assert "refusing to start: database schema is ahead" in result.stderr
+    code, log = exit_and_log(guard_stack.service_process("guard-gunicorn", "web", GUNICORN).start())
+    assert code == EXIT_CONFIG, log
+    assert "refusing to start: database schema is ahead" in log
 
 
 def test_a_worker_refuses_timeouts_that_do_not_nest(guard_stack):
