@@ -65,8 +65,9 @@ def test_the_web_role_cannot_change_the_schema_either(stack):
 
 
 def test_migrate_with_worker_settings_changes_nothing(stack):
-    before = stack.sql("SELECT app, name FROM django_migrations ORDER BY id")
-    tables = stack.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+    migrations = "SELECT app, name FROM django_migrations ORDER BY id"
+    tables = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    before = stack.sql(migrations), stack.sql(tables)
     code = (
         "import django; django.setup(); from django.core.management import call_command; "
         "call_command('migrate', 'common', 'zero', interactive=False)"
@@ -77,11 +78,7 @@ def test_migrate_with_worker_settings_changes_nothing(stack):
     # The router skips every operation; recording them as unapplied is refused by the role.
     assert result.returncode != 0
     assert "permission denied for table django_migrations" in result.stderr
-    assert stack.sql("SELECT app, name FROM django_migrations ORDER BY id") == before
-    assert (
-        stack.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-        == tables
-    )
+    assert (stack.sql(migrations), stack.sql(tables)) == before
 
 
 def test_the_role_script_can_run_again(stack):

@@ -35,10 +35,6 @@ def exit_and_log(process, timeout=90):
         process.stop()
 
 
-def start_worker_expecting_refusal(stack, name, **env):
-    return exit_and_log(worker_process(stack, name, **env))
-
-
 @pytest.fixture
 def behind(guard_stack):
     guard_stack.manage("migrate", "common", "0001", role="migrator")
@@ -71,7 +67,7 @@ def ahead(guard_stack):
 
 
 def test_a_worker_refuses_a_database_that_is_behind(guard_stack, behind):
-    code, log = start_worker_expecting_refusal(guard_stack, "guard-behind")
+    code, log = exit_and_log(worker_process(guard_stack, "guard-behind"))
     assert code == EXIT_CONFIG, log
     assert "refusing to start: database schema is behind" in log
     assert "not applied: common.0002_providercall" in log
@@ -79,7 +75,7 @@ def test_a_worker_refuses_a_database_that_is_behind(guard_stack, behind):
 
 def test_a_worker_refuses_a_database_ahead_by_an_unclassified_migration(guard_stack, ahead):
     ahead()
-    code, log = start_worker_expecting_refusal(guard_stack, "guard-ahead")
+    code, log = exit_and_log(worker_process(guard_stack, "guard-ahead"))
     assert code == EXIT_CONFIG, log
     assert f"unknown to this release: common.{NEWER} (breaking)" in log
 
@@ -113,19 +109,15 @@ def test_gunicorn_refuses_a_database_ahead_by_a_breaking_migration(guard_stack, 
 
 
 def test_a_worker_refuses_timeouts_that_do_not_nest(guard_stack):
-    code, log = start_worker_expecting_refusal(
-        guard_stack,
-        "guard-timeouts",
-        DUET_PROVIDER_TIMEOUT="60",
-        CELERY_TASK_SOFT_TIME_LIMIT="30",
-    )
+    limits = {"DUET_PROVIDER_TIMEOUT": "60", "CELERY_TASK_SOFT_TIME_LIMIT": "30"}
+    code, log = exit_and_log(worker_process(guard_stack, "guard-timeouts", **limits))
     assert code == EXIT_CONFIG, log
     assert "summaries.E001" in log
     assert "DUET_PROVIDER_TIMEOUT=60.0 must be less than CELERY_TASK_SOFT_TIME_LIMIT=30" in log
 
 
 def test_a_worker_refuses_an_unknown_provider(guard_stack):
-    code, log = start_worker_expecting_refusal(guard_stack, "guard-provider", DUET_PROVIDER="gpt")
+    code, log = exit_and_log(worker_process(guard_stack, "guard-provider", DUET_PROVIDER="gpt"))
     assert code == EXIT_CONFIG, log
     assert "summaries.E002" in log
 
@@ -134,9 +126,7 @@ def test_a_worker_without_its_database_exits_rather_than_skip_its_check(stack, t
     # A worker that cannot check the schema must not consume; and not 78: systemd retries.
     url = tmp_path / "database-url"
     url.write_text("postgres://duet_worker:wrong@127.0.0.1:1/duet")
-    code, log = start_worker_expecting_refusal(
-        stack, "guard-no-database", DATABASE_URL_FILE=str(url)
-    )
+    code, log = exit_and_log(worker_process(stack, "guard-no-database", DATABASE_URL_FILE=str(url)))
     assert code == 69, log
     assert "cannot reach the database to check its schema" in log
     assert " ready." not in log
