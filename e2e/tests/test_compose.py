@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from dev.servers import Postgres, Process, Redis
-from dev.system import REPO, STATE, clean_env, free_port, pg_bindir, wait_for, write_secret
+from dev.system import REPO, STATE, clean_env, free_port, pg_bindir, run, wait_for, write_secret
 from dev.venvs import python, venv_dir
 from nix_offline.nixcheck import image_facts
 
@@ -25,15 +25,8 @@ COMPOSE = REPO / "compose.yaml"
 #: Compose services built from duet's images, and the image outputs that make them.
 IMAGES = {"web-image": "web", "worker-image": "worker"}
 #: Environment variables that hold a secret: never in ``environment:``, only as ``_FILE``.
-SECRET_VARIABLES = {
-    "DATABASE_URL",
-    "CELERY_BROKER_URL",
-    "CACHE_URL",
-    "DJANGO_SECRET_KEY",
-    "OPENAI_API_KEY",
-    "DUET_METRICS_TOKEN",
-    "POSTGRES_PASSWORD",
-}
+SECRET_VARIABLES = {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SECRET_KEY"}
+SECRET_VARIABLES |= {"OPENAI_API_KEY", "DUET_METRICS_TOKEN", "POSTGRES_PASSWORD"}
 
 
 def interpolate(value: str) -> str:
@@ -52,10 +45,6 @@ def images() -> dict[str, dict]:
     """What the Nix image outputs declare, by image reference (``duet-web:0.1.0``)."""
     facts = image_facts(IMAGES)
     return {f"{f['name']}:{f['tag']}": {**f, "service": IMAGES[o]} for o, f in facts.items()}
-
-
-def duet_services(compose: dict, images: dict) -> dict[str, dict]:
-    return {name: s for name, s in compose["services"].items() if s["image"] in images}
 
 
 def scripts(service: str) -> dict[str, str]:
@@ -89,7 +78,7 @@ def test_the_compose_file_follows_the_compose_specification(tmp_path):
 
 
 def test_images_entry_points_users_ports_and_health_checks_match_the_nix_images(compose, images):
-    services = duet_services(compose, images)
+    services = {name: s for name, s in compose["services"].items() if s["image"] in images}
     assert set(services) == {"migrate", "web", "worker", "sweeper"}
     assert {s["image"] for s in services.values()} == set(images)
     for name, service in services.items():
@@ -187,10 +176,8 @@ class NativeCompose:
 
     def env(self, name: str) -> dict[str, str]:
         env = clean_env({"PYTHONDONTWRITEBYTECODE": "1"})
-        for entry in self.image(name)["config"]["Env"]:
-            key, value = entry.split("=", 1)
-            if key != "PATH":
-                env[key] = value
+        image_env = dict(entry.split("=", 1) for entry in self.image(name)["config"]["Env"])
+        env.update({key: value for key, value in image_env.items() if key != "PATH"})
         environment = self.compose["services"][name]["environment"]
         env.update({k: interpolate(str(v)) for k, v in environment.items()})
         # What a container has and this machine has not, and only that: /run/secrets is a
@@ -274,21 +261,16 @@ def test_each_service_runs_natively_as_compose_runs_it_through_a_round_trip(comp
             value = value.replace("@redis:6379/", f"@127.0.0.1:{redis.port}/")
             (native.secrets / name).write_text(value)
         # The database's first start: compose/initdb.sh runs roles.sql with the passwords.
-        subprocess.run(
-            [str(REPO / "compose" / "initdb.sh")],
-            env={
-                **clean_env(),
-                "PATH": f"{pg_bindir()}:{clean_env()['PATH']}",
-                "PGHOST": "127.0.0.1",
-                "PGPORT": str(postgres.port),
-                "PGPASSWORD": secret["postgres_password"],
-                "POSTGRES_USER": "postgres",
-                "DUET_SECRETS_DIR": str(native.secrets),
-                "DUET_ROLES_SQL": str(REPO / "shared_resource/shared_resource/sql/roles.sql"),
-            },
-            check=True,
-            capture_output=True,
-        )
+        initdb = {
+            "PATH": f"{pg_bindir()}:{clean_env()['PATH']}",
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(postgres.port),
+            "PGPASSWORD": secret["postgres_password"],
+            "POSTGRES_USER": "postgres",
+            "DUET_SECRETS_DIR": str(native.secrets),
+            "DUET_ROLES_SQL": str(REPO / "shared_resource/shared_resource/sql/roles.sql"),
+        }
+        run([str(REPO / "compose" / "initdb.sh")], env=clean_env(initdb), quiet=True)
         native.run("migrate")
         # The image collects its static files at build time (nix/packages/web-static.nix).
         native.run("web", ["duet-manage", "collectstatic", "--noinput", "--verbosity", "0"])

@@ -16,10 +16,9 @@ def psql_as(stack, role, sql):
 
 
 def test_the_worker_role_may_use_common_rows(stack):
-    result = psql_as(stack, "worker", "SELECT count(*) FROM common_summaryjob")
-    assert result.returncode == 0, result.stderr
-    assert psql_as(stack, "worker", "SELECT count(*) FROM django_migrations").returncode == 0
-    assert psql_as(stack, "worker", "SELECT count(*) FROM common_migrationclass").returncode == 0
+    for table in ("common_summaryjob", "django_migrations", "common_migrationclass"):
+        result = psql_as(stack, "worker", f"SELECT count(*) FROM {table}")
+        assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(

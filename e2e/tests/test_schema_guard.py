@@ -38,10 +38,8 @@ def exit_and_log(process, timeout=90):
 @pytest.fixture
 def behind(guard_stack):
     guard_stack.manage("migrate", "common", "0001", role="migrator")
-    try:
-        yield
-    finally:
-        guard_stack.migrate()
+    yield
+    guard_stack.migrate()
 
 
 @pytest.fixture
@@ -59,11 +57,9 @@ def ahead(guard_stack):
                 f"VALUES ('{NEWER}', '{kind}', 'a test', now())"
             )
 
-    try:
-        yield apply
-    finally:
-        guard_stack.sql(f"DELETE FROM django_migrations WHERE name = '{NEWER}'")
-        guard_stack.sql(f"DELETE FROM common_migrationclass WHERE name = '{NEWER}'")
+    yield apply
+    guard_stack.sql(f"DELETE FROM django_migrations WHERE name = '{NEWER}'")
+    guard_stack.sql(f"DELETE FROM common_migrationclass WHERE name = '{NEWER}'")
 
 
 def test_a_worker_refuses_a_database_that_is_behind(guard_stack, behind):
