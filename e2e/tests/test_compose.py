@@ -65,12 +65,8 @@ def test_the_compose_file_follows_the_compose_specification(tmp_path):
     result = check_jsonschema(COMPOSE)
     assert result.returncode == 0, result.stdout + result.stderr
     # The validator does catch a mistake of this kind.
-    broken = tmp_path / "compose.yaml"
-    broken.write_text(
-        COMPOSE.read_text().replace(
-            "service_completed_successfully", "service_completed_successfuly", 1
-        )
-    )
+    broken, condition = tmp_path / "compose.yaml", "service_completed_successfully"
+    broken.write_text(COMPOSE.read_text().replace(condition, "service_completed_successfuly", 1))
     assert check_jsonschema(broken).returncode != 0
 
 
