@@ -210,12 +210,8 @@ class NativeCompose:
         return result.stdout
 
     def start(self, name: str) -> Process:
-        log, env, cwd = (
-            self.root / "logs" / f"{name}.log",
-            self.env(name),
-            REPO / self.package(name),
-        )
-        process = Process(name, self.command(name), log=log, env=env, cwd=cwd).start()
+        log, cwd = self.root / "logs" / f"{name}.log", REPO / self.package(name)
+        process = Process(name, self.command(name), log=log, env=self.env(name), cwd=cwd).start()
         self.processes.append(process)
         return process
 
