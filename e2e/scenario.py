@@ -3,14 +3,10 @@
 
     python3 scenario.py --base-url http://web:8000 --token TOKEN [--other-token TOKEN]
 
-It checks that bad input gets a 4xx (never a 5xx), submits a document, polls the job until
-it is done, and checks the result. With ``--other-token`` it also checks that another user
-sees none of it (404, and absent from their list). The last line is
-
-    roundtrip: ok job=<id> status=succeeded seconds=<float>
-
-and the exit status is 0, or 1 with ``roundtrip: FAILED <reason>``. The native end-to-end
-tests, ``./dev demo`` and the NixOS VM test all run this same program.
+Bad input gets a 4xx (never a 5xx); a document is submitted, its job polled and checked;
+with ``--other-token``, another user sees none of it. It ends with exit 0 and
+``roundtrip: ok job=<id> status=succeeded seconds=<float>``, or exit 1 and
+``roundtrip: FAILED <reason>``. The e2e tests, ``./dev demo`` and the NixOS VM test run it.
 """
 
 from __future__ import annotations
@@ -21,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 TEXT = (
@@ -38,11 +35,11 @@ class ScenarioFailed(Exception):
     pass
 
 
+@dataclass
 class Client:
-    def __init__(self, base_url: str, token: str | None, timeout: float = 30.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = token
-        self.timeout = timeout
+    base_url: str
+    token: str | None
+    timeout: float = 30.0
 
     def request(
         self,
@@ -51,15 +48,14 @@ class Client:
         body: Any = None,
         *,
         raw: bytes | None = None,
-        content_type: str = "application/json",
         token: str | None = "default",
     ) -> tuple[int, dict[str, str], Any]:
-        url = path if path.startswith("http") else self.base_url + path
+        url = path if path.startswith("http") else self.base_url.rstrip("/") + path
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Accept", "application/json")
         if data is not None:
-            request.add_header("Content-Type", content_type)
+            request.add_header("Content-Type", "application/json")
         token = self.token if token == "default" else token
         if token:
             request.add_header("Authorization", f"Token {token}")

@@ -13,26 +13,22 @@ import requests
 BIG = b'{"title": "t", "text": "' + b"a" * (6 * 1000 * 1000) + b'"}'
 
 
-def test_urllib_reads_the_413_of_a_6_mb_post(stack, token):
-    request = urllib.request.Request(
-        f"{stack.base_url}/api/documents/",
-        data=BIG,
-        method="POST",
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-    )
+@pytest.fixture
+def post_big(stack, token):
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    return {"url": f"{stack.base_url}/api/documents/", "data": BIG, "headers": headers}
+
+
+def test_urllib_reads_the_413_of_a_6_mb_post(post_big):
+    request = urllib.request.Request(**post_big, method="POST")
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request, timeout=60)
     assert raised.value.code == 413
     assert "the limit is 1048576 bytes" in json.loads(raised.value.read())["detail"]
 
 
-def test_requests_reads_the_413_of_a_6_mb_post(stack, token):
-    reply = requests.post(
-        f"{stack.base_url}/api/documents/",
-        data=BIG,
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-        timeout=60,
-    )
+def test_requests_reads_the_413_of_a_6_mb_post(post_big):
+    reply = requests.post(**post_big, timeout=60)
     assert reply.status_code == 413
     assert "the limit is 1048576 bytes" in reply.json()["detail"]
 

@@ -1,17 +1,9 @@
-"""compose.yaml without a Docker engine: (a) valid against the Compose Specification schema;
-(b) every image name, tag, entry point, user, port and health check it relies on is what the
-Nix image outputs declare (evaluated offline against the stubs); (c) each duet service's own
-command, environment and ``/run/secrets`` layout run natively against PostgreSQL and Redis
-set up the way the Compose file sets them up, through a whole round trip.
-
-What a container has and this machine has not is replaced, and only that: /run/secrets is a
-folder here, the Nix store paths in the images' Env (static files) and the heartbeat file
-move under the test's folder, and the web listens on a free loopback port.
-"""
+"""compose.yaml without a Docker engine: (a) valid against the Compose Specification; (b) its
+images' names, entry points, users, ports and health checks are what the Nix image outputs
+declare; (c) each duet service runs natively as Compose runs it, through a round trip."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -23,23 +15,18 @@ import pytest
 import yaml
 
 from dev.servers import Postgres, Process, Redis
-from dev.system import REPO, STATE, clean_env, free_port, pg_bindir, wait_for, write_secret
+from dev.system import REPO, STATE, clean_env, free_port, pg_bindir, run, wait_for, write_secret
 from dev.venvs import python, venv_dir
 from nix_offline.nixcheck import image_facts
+
+from .test_json_logs import json_lines
 
 COMPOSE = REPO / "compose.yaml"
 #: Compose services built from duet's images, and the image outputs that make them.
 IMAGES = {"web-image": "web", "worker-image": "worker"}
 #: Environment variables that hold a secret: never in ``environment:``, only as ``_FILE``.
-SECRET_VARIABLES = {
-    "DATABASE_URL",
-    "CELERY_BROKER_URL",
-    "CACHE_URL",
-    "DJANGO_SECRET_KEY",
-    "OPENAI_API_KEY",
-    "DUET_METRICS_TOKEN",
-    "POSTGRES_PASSWORD",
-}
+SECRET_VARIABLES = {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SECRET_KEY"}
+SECRET_VARIABLES |= {"OPENAI_API_KEY", "DUET_METRICS_TOKEN", "POSTGRES_PASSWORD"}
 
 
 def interpolate(value: str) -> str:
@@ -60,10 +47,6 @@ def images() -> dict[str, dict]:
     return {f"{f['name']}:{f['tag']}": {**f, "service": IMAGES[o]} for o, f in facts.items()}
 
 
-def duet_services(compose: dict, images: dict) -> dict[str, dict]:
-    return {name: s for name, s in compose["services"].items() if s["image"] in images}
-
-
 def scripts(service: str) -> dict[str, str]:
     """The console scripts an image's package installs in its /bin, from its pyproject."""
     project = tomllib.loads((REPO / service / "pyproject.toml").read_text())
@@ -82,12 +65,8 @@ def test_the_compose_file_follows_the_compose_specification(tmp_path):
     result = check_jsonschema(COMPOSE)
     assert result.returncode == 0, result.stdout + result.stderr
     # The validator does catch a mistake of this kind.
-    broken = tmp_path / "compose.yaml"
-    broken.write_text(
-        COMPOSE.read_text().replace(
-            "service_completed_successfully", "service_completed_successfuly", 1
-        )
-    )
+    broken, condition = tmp_path / "compose.yaml", "service_completed_successfully"
+    broken.write_text(COMPOSE.read_text().replace(condition, "service_completed_successfuly", 1))
     assert check_jsonschema(broken).returncode != 0
 
 
@@ -95,7 +74,7 @@ def test_the_compose_file_follows_the_compose_specification(tmp_path):
 
 
 def test_images_entry_points_users_ports_and_health_checks_match_the_nix_images(compose, images):
-    services = duet_services(compose, images)
+    services = {name: s for name, s in compose["services"].items() if s["image"] in images}
     assert set(services) == {"migrate", "web", "worker", "sweeper"}
     assert {s["image"] for s in services.values()} == set(images)
     for name, service in services.items():
@@ -185,16 +164,21 @@ class NativeCompose:
         self.web_port = free_port()
         self.processes: list[Process] = []
 
+    def image(self, name: str) -> dict:
+        return self.images[self.compose["services"][name]["image"]]
+
+    def package(self, name: str) -> str:
+        return self.image(name)["service"]
+
     def env(self, name: str) -> dict[str, str]:
-        service = self.compose["services"][name]
-        image = self.images[service["image"]]
         env = clean_env({"PYTHONDONTWRITEBYTECODE": "1"})
-        for entry in image["config"]["Env"]:
-            key, value = entry.split("=", 1)
-            if key != "PATH":
-                env[key] = value
-        env.update({k: interpolate(str(v)) for k, v in service["environment"].items()})
-        # What a container has and this machine has not (see the module docstring).
+        image_env = dict(entry.split("=", 1) for entry in self.image(name)["config"]["Env"])
+        env.update({key: value for key, value in image_env.items() if key != "PATH"})
+        environment = self.compose["services"][name]["environment"]
+        env.update({k: interpolate(str(v)) for k, v in environment.items()})
+        # What a container has and this machine has not, and only that: /run/secrets is a
+        # folder, the store paths of static files and the heartbeat move under the test's
+        # folder, and the web listens on a free loopback port.
         for key, value in env.items():
             if value.startswith("/run/secrets/"):
                 env[key] = str(self.secrets / value.removeprefix("/run/secrets/"))
@@ -204,42 +188,30 @@ class NativeCompose:
             env["DJANGO_STATIC_ROOT"] = str(self.root / "static")
         if "DUET_WORKER_HEARTBEAT_FILE" in env:
             env["DUET_WORKER_HEARTBEAT_FILE"] = str(self.root / "worker.heartbeat")
-        package = image["service"]
-        env["PATH"] = f"{venv_dir(package) / 'bin'}:{env['PATH']}"
+        env["PATH"] = f"{venv_dir(self.package(name)) / 'bin'}:{env['PATH']}"
         return env
 
     def command(self, name: str, override: list[str] | None = None) -> list[str]:
-        service = self.compose["services"][name]
-        cmd = self.images[service["image"]]["config"]["Cmd"]
-        default = [Path(cmd[0]).name, *cmd[1:]]
-        return native_argv(
-            self.images[service["image"]]["service"],
-            override or service.get("command", default),
+        cmd = self.image(name)["config"]["Cmd"]
+        default = self.compose["services"][name].get("command", [Path(cmd[0]).name, *cmd[1:]])
+        return native_argv(self.package(name), override or default)
+
+    def call(self, name: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        """``argv`` with the service's environment, from its package's folder."""
+        cwd = REPO / self.package(name)
+        return subprocess.run(
+            argv, env=self.env(name), cwd=cwd, capture_output=True, text=True, timeout=120
         )
 
     def run(self, name: str, override: list[str] | None = None) -> str:
         """``docker compose run --rm <name> [override]``: to completion."""
-        package = self.images[self.compose["services"][name]["image"]]["service"]
-        result = subprocess.run(
-            self.command(name, override),
-            env=self.env(name),
-            cwd=REPO / package,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = self.call(name, self.command(name, override))
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         return result.stdout
 
     def start(self, name: str) -> Process:
-        package = self.images[self.compose["services"][name]["image"]]["service"]
-        process = Process(
-            name,
-            self.command(name),
-            log=self.root / "logs" / f"{name}.log",
-            env=self.env(name),
-            cwd=REPO / package,
-        ).start()
+        log, cwd = self.root / "logs" / f"{name}.log", REPO / self.package(name)
+        process = Process(name, self.command(name), log=log, env=self.env(name), cwd=cwd).start()
         self.processes.append(process)
         return process
 
@@ -248,11 +220,7 @@ class NativeCompose:
         for process in self.processes:
             assert process.alive(), f"{process.name} exited:\n{process.tail()}"
         test = self.compose["services"][name]["healthcheck"]["test"]
-        package = self.images[self.compose["services"][name]["image"]]["service"]
-        argv, env = native_argv(package, test[1:]), self.env(name)
-        return (
-            subprocess.run(argv, env=env, cwd=REPO / package, capture_output=True).returncode == 0
-        )
+        return self.call(name, native_argv(self.package(name), test[1:])).returncode == 0
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -285,21 +253,16 @@ def test_each_service_runs_natively_as_compose_runs_it_through_a_round_trip(comp
             value = value.replace("@redis:6379/", f"@127.0.0.1:{redis.port}/")
             (native.secrets / name).write_text(value)
         # The database's first start: compose/initdb.sh runs roles.sql with the passwords.
-        subprocess.run(
-            [str(REPO / "compose" / "initdb.sh")],
-            env={
-                **clean_env(),
-                "PATH": f"{pg_bindir()}:{clean_env()['PATH']}",
-                "PGHOST": "127.0.0.1",
-                "PGPORT": str(postgres.port),
-                "PGPASSWORD": secret["postgres_password"],
-                "POSTGRES_USER": "postgres",
-                "DUET_SECRETS_DIR": str(native.secrets),
-                "DUET_ROLES_SQL": str(REPO / "shared_resource/shared_resource/sql/roles.sql"),
-            },
-            check=True,
-            capture_output=True,
-        )
+        initdb = {
+            "PATH": f"{pg_bindir()}:{clean_env()['PATH']}",
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(postgres.port),
+            "PGPASSWORD": secret["postgres_password"],
+            "POSTGRES_USER": "postgres",
+            "DUET_SECRETS_DIR": str(native.secrets),
+            "DUET_ROLES_SQL": str(REPO / "shared_resource/shared_resource/sql/roles.sql"),
+        }
+        run([str(REPO / "compose" / "initdb.sh")], env=clean_env(initdb), quiet=True)
         native.run("migrate")
         # The image collects its static files at build time (nix/packages/web-static.nix).
         native.run("web", ["duet-manage", "collectstatic", "--noinput", "--verbosity", "0"])
@@ -315,8 +278,7 @@ def test_each_service_runs_natively_as_compose_runs_it_through_a_round_trip(comp
         assert scenario.stdout.strip().splitlines()[-1].startswith("roundtrip: ok")
         # The Compose file asks for JSON logs: every line of every service is one object.
         for process in native.processes:
-            for line in process.log.read_text().splitlines():
-                assert isinstance(json.loads(line), dict), (process.name, line)
+            json_lines(process.log)
     finally:
         native.stop()
         redis.stop()

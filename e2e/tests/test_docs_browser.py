@@ -3,8 +3,6 @@ both render the API from files the web serves itself, and an authorised "Try it 
 ``POST /api/documents/`` answers 202. The screenshot is kept under .state/screenshots/."""
 
 import json
-import shutil
-import tempfile
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,8 +24,8 @@ PATHS = {"/api/documents/", "/api/documents/{id}/", "/api/jobs/{id}/", "/api/hea
 
 
 @pytest.fixture(scope="module")
-def browser():
-    profile = tempfile.mkdtemp(prefix="duet-chromium-")
+def browser(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     quiet = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -35,11 +33,8 @@ def browser():
     for argument in ["--headless", "--no-sandbox", "--disable-gpu", *quiet, *window]:
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    yield driver
+    driver.quit()
 
 
 def wait(driver, seconds=30):
@@ -47,8 +42,7 @@ def wait(driver, seconds=30):
 
 
 def loaded_from(driver):
-    """Every host the page fetched a resource from (a CDN would show up here); requests
-    the page's Content-Security-Policy refused were never sent, so they do not count."""
+    """Every host the page fetched from (a CDN would show), less what its CSP refused."""
     entries = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
     )

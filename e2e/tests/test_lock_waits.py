@@ -8,7 +8,7 @@ import pytest
 
 from dev.faults import LOCK_WAIT_LOGGING, lock_waits_since
 from dev.servers import ROLES, Postgres
-from dev.system import STATE
+from dev.system import STATE, wait_for
 
 
 @pytest.fixture
@@ -37,8 +37,7 @@ def test_a_write_that_waits_behind_ddl_is_measured(postgres):
     argv = [*postgres.psql_argv(database="duet"), "-c", lock]
     ddl = subprocess.Popen(argv, env=postgres.psql_env(), stdout=subprocess.DEVNULL)
     held = "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted"
-    while postgres.psql("-At", "-c", held, database="duet").strip() == "0":
-        time.sleep(0.05)
+    wait_for(lambda: postgres.psql("-At", "-c", held, database="duet").strip() != "0", held)
     insert = [*postgres.psql_argv("worker", database="duet"), "-c", "INSERT INTO t VALUES (1)"]
     subprocess.run(insert, env=postgres.psql_env("worker"), check=True, capture_output=True)
     ddl.wait(10)

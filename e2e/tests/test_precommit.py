@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dev.system import REPO
+from dev.system import REPO, run
 from dev.venvs import venv_dir
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
@@ -27,12 +27,7 @@ def late(x: int) -> str:
 
 def checkout(target: Path) -> Path:
     """The working tree's files that git would commit, in a new repository of their own."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO)
     for name in filter(None, listed.split("\0")):
         source = REPO / name
         if not source.exists() and not source.is_symlink():
@@ -42,8 +37,8 @@ def checkout(target: Path) -> Path:
     # The hooks run the locked venvs that ./dev builds; a checkout shares them.
     (target / ".state").mkdir()
     (target / ".state" / "venvs").symlink_to(venv_dir("web").parent)
-    subprocess.run(["git", "init", "-q"], cwd=target, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=target, check=True)
+    run(["git", "init", "-q"], cwd=target)
+    run(["git", "add", "-A"], cwd=target)
     return target
 
 

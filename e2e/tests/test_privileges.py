@@ -16,10 +16,9 @@ def psql_as(stack, role, sql):
 
 
 def test_the_worker_role_may_use_common_rows(stack):
-    result = psql_as(stack, "worker", "SELECT count(*) FROM common_summaryjob")
-    assert result.returncode == 0, result.stderr
-    assert psql_as(stack, "worker", "SELECT count(*) FROM django_migrations").returncode == 0
-    assert psql_as(stack, "worker", "SELECT count(*) FROM common_migrationclass").returncode == 0
+    for table in ("common_summaryjob", "django_migrations", "common_migrationclass"):
+        result = psql_as(stack, "worker", f"SELECT count(*) FROM {table}")
+        assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -65,8 +64,9 @@ def test_the_web_role_cannot_change_the_schema_either(stack):
 
 
 def test_migrate_with_worker_settings_changes_nothing(stack):
-    before = stack.sql("SELECT app, name FROM django_migrations ORDER BY id")
-    tables = stack.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+    migrations = "SELECT app, name FROM django_migrations ORDER BY id"
+    tables = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    before = stack.sql(migrations), stack.sql(tables)
     code = (
         "import django; django.setup(); from django.core.management import call_command; "
         "call_command('migrate', 'common', 'zero', interactive=False)"
@@ -77,11 +77,7 @@ def test_migrate_with_worker_settings_changes_nothing(stack):
     # The router skips every operation; recording them as unapplied is refused by the role.
     assert result.returncode != 0
     assert "permission denied for table django_migrations" in result.stderr
-    assert stack.sql("SELECT app, name FROM django_migrations ORDER BY id") == before
-    assert (
-        stack.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-        == tables
-    )
+    assert (stack.sql(migrations), stack.sql(tables)) == before
 
 
 def test_the_role_script_can_run_again(stack):

@@ -1,14 +1,9 @@
 """The round trip through real processes, driven by the standalone scenario program."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 from dev.stack import http_json
 from dev.system import wait_for
-
-SCENARIO = Path(__file__).resolve().parents[1] / "scenario.py"
 
 
 def test_the_scenario_program_completes_a_round_trip(stack, token, other_token):
@@ -29,12 +24,7 @@ def test_the_scenario_program_completes_a_round_trip(stack, token, other_token):
 
 
 def test_the_scenario_program_fails_loudly_on_a_bad_token(stack):
-    result = subprocess.run(
-        [sys.executable, str(SCENARIO), "--base-url", stack.base_url, "--token", "0" * 40],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = stack.scenario("0" * 40)
     assert result.returncode == 1
     assert result.stdout.strip().splitlines()[-1].startswith("roundtrip: FAILED")
 

@@ -41,14 +41,14 @@ def test_error_responses_carry_no_secret(stack, token):
         assert not any(value in repr(answer) + repr(headers) for value in values)
 
 
+def tracked_files_with(*pattern: str) -> subprocess.CompletedProcess[str]:
+    """``git grep`` of the repository's tracked text files for ``pattern`` (its options)."""
+    argv = ["git", "grep", "-I", "-l", *pattern]
+    return subprocess.run(argv, cwd=REPO, capture_output=True, text=True)
+
+
 def test_the_repository_holds_no_secret_of_the_stack(stack):
-    tracked = subprocess.run(
-        ["git", "grep", "-I", "-l", "-F", "-e", secret_values(stack)["db-web"]],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert tracked.stdout == ""
+    assert tracked_files_with("-F", "-e", secret_values(stack)["db-web"]).stdout == ""
 
 
 def test_processes_get_secrets_as_files_not_values(stack):
@@ -63,7 +63,5 @@ def test_the_repository_holds_no_api_token(stack, token):
     """Nothing shaped like a duet token is tracked (what a secret scanner would flag)."""
     pattern = r"duet_[0-9a-f]{12}_[0-9A-Za-z]{43}"
     assert re.fullmatch(pattern, token)
-    tracked = subprocess.run(
-        ["git", "grep", "-I", "-l", "-E", "-e", pattern], cwd=REPO, capture_output=True, text=True
-    )
+    tracked = tracked_files_with("-E", "-e", pattern)
     assert tracked.returncode == 1 and tracked.stdout == "", tracked.stdout

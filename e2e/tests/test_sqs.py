@@ -1,13 +1,9 @@
-"""The round trip on the production broker: SQS, served on loopback by moto's server mode.
-
-Both services speak to it through kombu's real SQS transport (boto3 to create and send,
-kombu's own HTTP client to poll), so nothing in-process is mocked.
-"""
+"""The round trip on the production broker: SQS, served on loopback by moto's server mode,
+through kombu's real SQS transport (boto3 to create and send, kombu's HTTP client to poll)."""
 
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +12,6 @@ from dev.stack import Stack
 from dev.system import STATE, clean_env, free_port
 from dev.venvs import venv_dir
 
-SCENARIO = Path(__file__).resolve().parents[1] / "scenario.py"
 TRANSPORT = json.dumps({"region": "us-east-1", "is_secure": False, "wait_time_seconds": 1})
 
 

@@ -1,21 +1,17 @@
 """Throttling counts per user, and per address without a valid token, across gunicorn
 workers: the counts live in Redis."""
 
-import shutil
-
 import pytest
 
-from dev.stack import Stack, http_json
-from dev.system import STATE
+from dev.stack import http_json
+
+from .conftest import fresh_stack
 
 
 @pytest.fixture(scope="module")
 def throttled_stack():
-    state = STATE / "e2e-throttle"
-    shutil.rmtree(state, ignore_errors=True)
-    with Stack(
-        state,
-        fast_db=True,
+    with fresh_stack(
+        "e2e-throttle",
         sweep_interval=None,
         web_workers=3,
         web_env={

@@ -1,9 +1,5 @@
-"""The VM test's own script, the units' hardening and verification, and mutants, on one boot.
-
-The hosts boot once (conftest.py); the testScript of nix/checks/vm.nix runs first and
-unchanged; then each unit is scored and verified, and broken copies of the modules' units
-are started beside the real ones to show that the script's own checks turn red on them.
-"""
+"""On one boot of the hosts: vm.nix's testScript unchanged, each unit scored and verified,
+and broken copies of the worker's unit that the script's own checks must turn red on."""
 
 from __future__ import annotations
 
@@ -64,39 +60,41 @@ def test_systemd_analyze_verify_accepts_every_unit(script_run, evaluation, hosts
 # --- mutants: a broken copy of a module's unit, started beside the real one ---------------
 
 
-def install(host, name: str, text: str) -> None:
-    """A copy of a unit under ``name``, with its own runtime directory: systemd removes a
-    unit's RuntimeDirectory when it stops, which would take the real worker's pgpass along."""
-    text = text.replace("RuntimeDirectory=duet-worker\n", f"RuntimeDirectory={name}\n")
-    text = text.replace("/run/duet-worker/", f"/run/{name}/")
-    host.write(f"/etc/systemd/system/{name}.service", text)
-    status, output = host.execute("systemctl daemon-reload")
-    assert status == 0, output
-
-
 def worker_unit(hosts) -> str:
     return hosts.rendered["worker"].units["duet-worker.service"]
 
 
 @pytest.fixture
-def worker_host(script_run, hosts):
-    _, _, error = script_run
-    if error is not None:
-        pytest.skip("the testScript failed; mutants need its hosts as it leaves them")
-    host = hosts.hosts["worker"]
-    started: list[str] = []
-    yield host, started
+def script_passed(script_run):
+    if script_run[2] is not None:
+        pytest.skip("the testScript failed; this test needs its hosts as it leaves them")
+
+
+@pytest.fixture
+def start_copy(script_passed, hosts):
+    """Start a copy of a unit under a new name, beside the real one; stopped afterwards."""
+    machine, started = Machine(hosts.hosts["worker"]), []
+
+    def start(name: str, text: str) -> Machine:
+        # Its own runtime directory: systemd removes a unit's RuntimeDirectory when it
+        # stops, which would take the real worker's pgpass along.
+        text = text.replace("RuntimeDirectory=duet-worker\n", f"RuntimeDirectory={name}\n")
+        hosts.hosts["worker"].write(
+            f"/etc/systemd/system/{name}.service",
+            text.replace("/run/duet-worker/", f"/run/{name}/"),
+        )
+        started.append(name)
+        machine.succeed(f"systemctl daemon-reload && systemctl start {name}.service")
+        return machine
+
+    yield start
     for name in started:
-        host.execute(f"systemctl stop {name}.service; systemctl reset-failed {name}.service")
+        machine.execute(f"systemctl stop {name}.service; systemctl reset-failed {name}.service")
 
 
-def test_the_real_worker_unit_passes_the_script_checks_a_mutant_fails(worker_host, hosts):
+def test_the_real_worker_unit_passes_the_script_checks_a_mutant_fails(start_copy, hosts):
     """Control for the mutants below: an exact copy starts and becomes ready."""
-    host, started = worker_host
-    install(host, "duet-worker-copy", worker_unit(hosts))
-    started.append("duet-worker-copy")
-    machine = Machine(host)
-    machine.succeed("systemctl start duet-worker-copy.service")
+    machine = start_copy("duet-worker-copy", worker_unit(hosts))
     machine.wait_until_succeeds(
         "journalctl -u duet-worker-copy.service | grep -q ' ready.'", timeout=300
     )
@@ -117,15 +115,11 @@ def test_the_real_worker_unit_passes_the_script_checks_a_mutant_fails(worker_hos
         ),
     ],
 )
-def test_a_broken_worker_unit_never_becomes_ready(worker_host, hosts, mutation, old, new):
-    host, started = worker_host
+def test_a_broken_worker_unit_never_becomes_ready(start_copy, hosts, mutation, old, new):
     text = worker_unit(hosts)
     assert old in text, f"the module's unit no longer has {old!r}"
     name = "duet-worker-mutant-" + re.sub(r"\W+", "-", mutation)
-    install(host, name, text.replace(old, new))
-    started.append(name)
-    machine = Machine(host)
-    machine.succeed(f"systemctl start {name}.service")
+    machine = start_copy(name, text.replace(old, new))
     # It exits (the launcher or the schema check cannot get through) and is restarted.
     machine.wait_until_succeeds(
         f'test "$(systemctl show -P NRestarts {name}.service)" -ge 1', timeout=300
@@ -134,23 +128,17 @@ def test_a_broken_worker_unit_never_becomes_ready(worker_host, hosts, mutation, 
     assert status != 0, f"{mutation}: the worker became ready"
 
 
-def test_without_restart_prevent_exit_status_a_refusing_worker_loops(worker_host, hosts):
+def test_without_restart_prevent_exit_status_a_refusing_worker_loops(start_copy, hosts):
     """The script's first check (exit 78, then failed, not restarting) is red on a mutant."""
-    host, started = worker_host
     db = Machine(hosts.hosts["db"])
     ahead = "INSERT INTO django_migrations (app, name, applied) VALUES ('common', '0999_vm', now())"
-    machine = Machine(host)
+    machine = Machine(hosts.hosts["worker"])
     db.succeed(f'runuser -u postgres -- psql -d duet -c "{ahead}"')
     try:
         text = worker_unit(hosts)
         assert "RestartPreventExitStatus=78\n" in text
-        for name, unit in (
-            ("duet-worker-copy78", text),
-            ("duet-worker-mutant-restarts", text.replace("RestartPreventExitStatus=78\n", "")),
-        ):
-            install(host, name, unit)
-            started.append(name)
-            machine.succeed(f"systemctl start {name}.service")
+        start_copy("duet-worker-copy78", text)
+        start_copy("duet-worker-mutant-restarts", text.replace("RestartPreventExitStatus=78\n", ""))
         # The real unit: exit 78, failed, no restart (the testScript's own checks).
         machine.wait_until_succeeds(
             'test "$(systemctl show -P ExecMainStatus duet-worker-copy78.service)" = 78',
@@ -192,11 +180,8 @@ def test_every_hardening_directive_takes_effect_in_the_containers(hosts):
     assert dropped == vmprobe.DROPPED
 
 
-def test_a_partition_loses_and_duplicates_nothing(script_run, hosts):
+def test_a_partition_loses_and_duplicates_nothing(script_passed, hosts):
     """./dev faults partition at a tenth of its size, on this boot of the hosts."""
-    _, _, error = script_run
-    if error is not None:
-        pytest.skip("the testScript failed; the partition needs its hosts up")
     outcome = vmfaults.partition(0.1, hosts)
     SUMMARY.setdefault("lines", []).append(outcome.line())
     assert outcome.jobs > 0
