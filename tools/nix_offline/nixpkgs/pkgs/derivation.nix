@@ -8,6 +8,8 @@ let
   # variables duet's outputs set, directly or through the real poetry2nix. Extend only
   # with names read in those files.
   allowed = [
+    # cc-wrapper's add-flags.sh reads it; poetry2nix's psutil override sets it.
+    "NIX_CFLAGS_COMPILE"
     "buildCommand"
     "buildInputs"
     "checkInputs"
