@@ -1,38 +1,13 @@
 """``nix-offline``: everything about the flake that can be checked where Nix cannot build.
 
-Debian's Nix 2.8 parses and evaluates, offline, in a private store; it never builds. So:
-
-1. every ``.nix`` file parses (``nix-instantiate --parse``), and the flake's own files use no
-   impure builtin (outputs are evaluated with ``--impure``, see ``overrides``);
-2. contract evaluation: with nixpkgs and poetry2nix replaced by the stubs in ``tools/nix_offline``
-   (``--override-input``), every output the flake must have is evaluated for both systems
-   down to its ``drvPath``; the NixOS modules are evaluated on their own against the stub
-   option tree; ``nix flake check --no-build`` checks the outputs' schema. The stubs reject
-   argument and option names the pinned sources do not accept, and check what they can
-   (override shapes, lock membership, paths, wheel names as the pinned poetry2nix parses
-   them); each service's environment is compared with its lock (``ENV_LOCK_ALLOWED``);
-3. the VM test's ``testScript`` passes pyflakes and mypy as the NixOS test driver applies
-   them, against the typed driver stub in ``tools/nix_offline/test-driver``; its nodes' firewall
-   rules, pg_hba lines and binds answer each peer on both of its addresses, as the
-   dual-stack test network needs (dualstack.py);
-4. ``flake.lock`` pins what ``flake.nix``'s input URLs state, every reference in it resolves,
-   and ``nix flake metadata --offline --no-update-lock-file`` accepts it.
-
-It works on a snapshot of the tree (tracked and untracked files, not ignored ones), so that
-uncommitted files count and the tests can check mutated copies, and prints
-``nix-offline: files=<n> parsed=<n> outputs=<m> evaluated=<m>``. Then *upstream mode*, when
-``DUET_POETRY2NIX_SRC`` and ``DUET_NIXPKGS_LIB_SRC`` name the real poetry2nix (flake.lock's,
-by its NAR hash) and nixpkgs' real ``lib/`` (``NIXPKGS_LIB``): every output again with those
-in place of the stubs, the environments against their locks, flake.lock's poetry2nix inputs
-against poetry2nix's own lock, and the stubs against the real code (the same file chosen for
-every locked package, the same NixOS option values). It prints ``nix-upstream:
-poetry2nix=<12 hex> lib=<12 hex> outputs=<m> evaluated=<m>``, or ``nix-upstream: skipped``.
-Nothing here builds or runs a derivation, an image or a VM.
+Debian's Nix 2.8 parses and evaluates the flake, offline and in a private store, against the
+stubs beside this file (tools/nix_offline/README.md says what they check), in the steps of
+``STEPS``, then upstream mode with the real poetry2nix and lib; the README's "What is tested
+where" lists every check. Nothing here builds or runs a derivation, an image or a VM.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -66,10 +41,8 @@ REQUIRED = {
     ),
     "nixosModules": ("web", "worker", "default"),
 }
-#: Checks that exist on one system only.
-SYSTEM_ONLY = {"vm": "x86_64-linux"}
-
 DRIVER_STUB = Path("tools/nix_offline/test-driver")
+#: The VM test, on x86_64-linux only.
 VM_CHECK = "checks.x86_64-linux.vm"
 
 
@@ -135,9 +108,7 @@ def error_text(result: subprocess.CompletedProcess[str]) -> str:
         for line in result.stderr.splitlines()
         if line.strip()
         and not line.startswith(("• ", "  → ", "    '", "warning: "))
-        and "Updated input" not in line
-        and "Removed input" not in line
-        and "Added input" not in line
+        and not any(f"{change} input" in line for change in ("Updated", "Removed", "Added"))
     ]
     return "\n".join(lines[-25:]) or f"exit {result.returncode}"
 
@@ -228,10 +199,6 @@ def parse_all(nix: Nix, tree: Path, report: Report) -> None:
 # --- 2. contract evaluation ---------------------------------------------------------------
 
 
-def flake_ref(tree: Path) -> str:
-    return f"path:{tree}"
-
-
 @dataclass(frozen=True)
 class Inputs:
     """What the flake's nixpkgs and poetry2nix inputs are replaced with."""
@@ -255,12 +222,9 @@ def overrides(tree: Path, inputs: Inputs | None = None) -> list[str]:
     args = [
         "--no-write-lock-file",
         "--no-eval-cache",
-        # Nix 2.8, the one here, refuses in pure evaluation to read a file that
-        # builtins.toFile wrote (nix/lib/poetry-lock.nix's copy of each lock, which
-        # poetry2nix reads), and lib.fileset.toSource whose root is the flake's root (the
-        # formatting check); newer Nix allows both. So outputs are
-        # evaluated with --impure here; check_purity (step 1) keeps the impure builtins
-        # out of the flake, which --impure would otherwise let pass.
+        # Nix 2.8 needs it for builtins.toFile's copies of the locks and a fileset rooted at
+        # the flake's root (README, "What is tested where"); check_purity keeps the impure
+        # builtins out of the flake.
         "--impure",
     ]
     for name, path in [*pairs, *inputs.extra]:
@@ -271,7 +235,7 @@ def overrides(tree: Path, inputs: Inputs | None = None) -> list[str]:
 def nix_eval(
     nix: Nix, tree: Path, attribute: str, apply: str, inputs: Inputs | None = None
 ) -> object:
-    flake = f"{flake_ref(tree)}#{attribute}"
+    flake = f"path:{tree}#{attribute}"
     result = nix.run("nix", "eval", "--json", *overrides(tree, inputs), flake, "--apply", apply)
     if result.returncode != 0:
         raise NixCheckError(error_text(result))
@@ -289,10 +253,8 @@ def expected_outputs(names: dict[str, dict[str, list[str]]]) -> list[str]:
             continue
         for system in SYSTEMS:
             wanted.update(f"{kind}.{system}.{output}" for output in required)
-    for check, system in SYSTEM_ONLY.items():
-        wanted.add(f"checks.{system}.{check}")
-    for system in SYSTEMS:
-        wanted.add(f"formatter.{system}")
+    wanted.add(VM_CHECK)
+    wanted.update(f"formatter.{system}" for system in SYSTEMS)
     return sorted(wanted)
 
 
@@ -318,10 +280,8 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None
         report.problems.append(f"nixosModules: cannot list the modules:\n{exc}")
         modules = []
     assert isinstance(modules, list)
-    for system, only in SYSTEM_ONLY.items():
-        for other in SYSTEMS:
-            if other != only and system in names["checks"].get(other, []):
-                report.problems.append(f"checks.{other}.{system} exists; it is {only} only")
+    if "vm" in names["checks"]["aarch64-linux"]:
+        report.problems.append("checks.aarch64-linux.vm exists; it is x86_64-linux only")
 
     report.outputs = expected_outputs(names) + [
         f"nixosModules.{module}" for module in sorted(set(modules) | set(REQUIRED["nixosModules"]))
@@ -353,7 +313,7 @@ def evaluate_outputs(nix: Nix, tree: Path, report: Report, inputs: Inputs | None
 
     # Nix's own output schema (packages are derivations, modules are modules, ...).
     schema = nix.run(
-        "nix", "flake", "check", "--no-build", *overrides(tree, inputs), flake_ref(tree)
+        "nix", "flake", "check", "--no-build", *overrides(tree, inputs), f"path:{tree}"
     )
     if schema.returncode != 0:
         report.problems.append(f"nix flake check --no-build:\n{error_text(schema)}")
@@ -471,7 +431,7 @@ def check_lock(nix: Nix, tree: Path, report: Report) -> None:
         report.problems.append(f"flake.lock: unreadable: {exc}")
         return
     report.problems.extend(lock_problems(lock, declared_inputs(nix, tree, report)))
-    result = nix.run("nix", "flake", "metadata", "--no-update-lock-file", flake_ref(tree))
+    result = nix.run("nix", "flake", "metadata", "--no-update-lock-file", f"path:{tree}")
     if result.returncode != 0:
         report.problems.append(
             "flake.lock: `nix flake metadata --offline --no-update-lock-file` rejects it:\n"
@@ -494,9 +454,9 @@ PINNED_URL = re.compile(r"github:(?P<owner>[^/]+)/(?P<repo>[^/]+)/(?P<rev>[0-9a-
 
 
 def lock_problems(lock: dict, declared: dict) -> list[str]:
-    """flake.lock against flake.nix, where the pins are stated: the root's inputs are the
-    declared ones, each locked at the commit its URL names, with the declared follows;
-    every reference resolves, and every node is reached."""
+    """flake.lock against flake.nix, where the pins are stated: each input locked at the
+    commit its URL names, with the declared follows, and every node reached (Nix itself
+    refuses other root inputs, missing nodes and follows that do not resolve)."""
     problems: list[str] = []
     if lock.get("version") != 7:
         problems.append(f"flake.lock: version {lock.get('version')}, expected 7")
@@ -504,10 +464,6 @@ def lock_problems(lock: dict, declared: dict) -> list[str]:
     if lock.get("root") not in nodes:
         return [*problems, "flake.lock: no root node"]
     root = nodes[lock["root"]].get("inputs", {})
-    if declared and sorted(declared) != sorted(root):
-        problems.append(
-            f"flake.lock: root inputs {sorted(root)} differ from flake.nix's {sorted(declared)}"
-        )
     for name, spec in declared.items():
         node = nodes.get(root.get(name), {})
         pin = PINNED_URL.fullmatch(spec.get("url", ""))
@@ -526,29 +482,13 @@ def lock_problems(lock: dict, declared: dict) -> list[str]:
             if "follows" in sub_spec and node.get("inputs", {}).get(sub) != want:
                 problems.append(f"flake.lock: {name}/{sub} must follow {want}, as flake.nix says")
 
-    def resolve(path: list[str]) -> str | None:
-        key = lock["root"]
-        for step in path:
-            ref = nodes.get(key, {}).get("inputs", {}).get(step)
-            key = resolve(ref) if isinstance(ref, list) else ref
-            if key is None:
-                return None
-        return key
-
     seen = {lock["root"]}
-    pending = [("", lock["root"])]
+    pending = [lock["root"]]
     while pending:
-        path, key = pending.pop()
-        for name, ref in sorted(nodes[key].get("inputs", {}).items()):
-            child = f"{path}/{name}" if path else name
-            if isinstance(ref, list):
-                if resolve(ref) is None:
-                    problems.append(f"flake.lock: {child} follows {ref}, which does not resolve")
-            elif ref not in nodes:
-                problems.append(f"flake.lock: {child} points at {ref!r}, which is not a node")
-            elif ref not in seen:
+        for ref in nodes.get(pending.pop(), {}).get("inputs", {}).values():
+            if isinstance(ref, str) and ref not in seen:
                 seen.add(ref)
-                pending.append((child, ref))
+                pending.append(ref)
     unused = sorted(set(nodes) - seen)
     if unused:
         problems.append(f"flake.lock: nodes nothing refers to: {unused}")
@@ -888,11 +828,7 @@ def run_upstream(offline: Report, repo: Path = REPO, state: Path = STATE) -> Ups
         print(SKIPPED, flush=True)
         return None
     report = check_upstream(*sources, offline=offline, repo=repo, state=state)
-    for problem in report.problems:
-        print(f"nix-upstream: {problem}", file=sys.stderr)
-    print(report.line(), flush=True)
-    if report.problems:
-        raise NixCheckError(f"nix-upstream found {len(report.problems)} problem(s)")
+    publish(report)
     return report
 
 
@@ -934,17 +870,23 @@ def check(
     return report
 
 
+def publish(report: Report) -> None:
+    """Print the problems and the report's line; raise NixCheckError if there is a problem."""
+    name = report.line().split(":", 1)[0]
+    for problem in report.problems:
+        print(f"{name}: {problem}", file=sys.stderr)
+    print(report.line(), flush=True)
+    if report.problems:
+        raise NixCheckError(f"{name} found {len(report.problems)} problem(s)")
+
+
 def run(
     repo: Path = REPO, state: Path = STATE, tools: Path | None = None, upstream: bool = True
 ) -> Report:
     """``check``, printed, then upstream mode (or its `skipped` line); raises
     NixCheckError listing every problem."""
     report = check(repo, state, tools)
-    for problem in report.problems:
-        print(f"nix-offline: {problem}", file=sys.stderr)
-    print(report.line(), flush=True)
-    if report.problems:
-        raise NixCheckError(f"nix-offline found {len(report.problems)} problem(s)")
+    publish(report)
     if upstream:
         run_upstream(report, repo, state)
     return report
@@ -969,20 +911,3 @@ def image_facts(
             output: nix_eval(nix, tree, f"packages.{system}.{output}", IMAGE_FACTS)
             for output in outputs
         }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nix_offline.nixcheck", description=__doc__)
-    parser.add_argument("--repo", type=Path, default=REPO, help="the tree to check")
-    parser.add_argument("--tools", type=Path, help="directory with mypy and pyflakes")
-    args = parser.parse_args(argv)
-    try:
-        run(args.repo.resolve(), STATE, args.tools)
-    except HarnessError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,16 +1,8 @@
 # poetry2nix ce2369db, reduced to what duet calls and checked against default.nix,
-# mk-poetry-dep.nix, lib.nix and overrides/default.nix at that commit:
-#   - mkPoetryEnv, mkPoetryPackages: the exact argument lists (no `...`);
-#   - mkPoetryApplication: its named arguments plus `...`, the rest going to
-#     buildPythonPackage, whose stub checks the names;
-#   - overrides: one overlay, a list, or a defaultPoetryOverrides object; applied after the
-#     lock's packages in list order; `.extend f` applies the defaults first, then f.
-# It also checks what poetry2nix would only find out at build time, or never:
-#   - each override is a `final: prev:` function naming only packages of that lock;
-#   - the lock, pyproject and path dependencies exist; every dependency resolves;
-#   - a file is chosen per package as mk-poetry-dep.nix and its vendored pyproject.nix do
-#     (wheel names parsed and selected by their rules and failures, below; wheels first
-#     with preferWheels), and its lock hash is a valid sha256.
+# mk-poetry-dep.nix, lib.nix and overrides/default.nix at that commit. What it checks, beyond
+# the real one, is in ../README.md. overrides: one overlay, a list, or a
+# defaultPoetryOverrides object; applied after the lock's packages in list order; `.extend f`
+# applies the defaults first, then f.
 {
   pkgs,
   lib ? pkgs.lib,
@@ -25,13 +17,11 @@ let
     isAttrs
     isFunction
     isList
-    length
     match
     pathExists
     ;
 
   readTOML = path: builtins.fromTOML (builtins.readFile path);
-  splitDot = s: filter builtins.isString (builtins.split "\\." s);
 
   # PEP 503.
   normalizePackageName = name: lib.toLower (builtins.replaceStrings [ "_" "." ] [ "-" "-" ] name);
@@ -64,12 +54,10 @@ let
     "2010" = "2_12";
     "2014" = "2_17";
   };
+  # Other implementations (pp, ip, jy) are never compatible, by either name.
   implementations = {
     py = "python";
     cp = "cpython";
-    ip = "ironpython";
-    pp = "pypy";
-    jy = "jython";
   };
   versionOrNull = v: if v == "" then null else v;
   dotted = tags: filter builtins.isString (builtins.split "\\." tags);
@@ -397,8 +385,7 @@ let
     assert builtins.all (checkOverlay lockNames what) (userOverlays overrides);
     {
       python = py;
-      inherit poetryLock pyProject;
-      poetryPackages = [ ];
+      inherit pyProject;
     };
 
   # default.nix mkInputAttrs: a group's dependencies, `python` aside.
@@ -482,36 +469,28 @@ let
         "preferWheels"
       ];
       checkInputs' = concatMap (depsOf py pyProject) checkGroups;
-      app = py.pkgs.buildPythonPackage (
-        passedAttrs
-        // {
-          buildInputs = (attrs.buildInputs or [ ]) ++ buildSystemOf py pyProject;
-          propagatedBuildInputs =
-            (attrs.propagatedBuildInputs or [ ]) ++ concatMap (depsOf py pyProject) groups;
-          nativeBuildInputs = attrs.nativeBuildInputs or [ ];
-          checkInputs = (attrs.checkInputs or [ ]) ++ checkInputs';
-          nativeCheckInputs = (attrs.nativeCheckInputs or [ ]) ++ checkInputs';
-          pname = normalizePackageName pyProject.tool.poetry.name;
-          inherit (pyProject.tool.poetry) version;
-          inherit src;
-          format = "pyproject";
-          namePrefix = "";
-          passthru = {
-            python = py;
-            dependencyEnv = (
-              lib.makeOverridable (
-                { app, ... }@args: py.buildEnv.override (removeAttrs args [ "app" ] // { extraLibs = [ app ]; })
-              )
-            ) { inherit app; };
-          };
-          meta = {
-            description = pyProject.tool.poetry.description or "";
-          }
-          // meta;
-        }
-      );
     in
-    app;
+    py.pkgs.buildPythonPackage (
+      passedAttrs
+      // {
+        buildInputs = (attrs.buildInputs or [ ]) ++ buildSystemOf py pyProject;
+        propagatedBuildInputs =
+          (attrs.propagatedBuildInputs or [ ]) ++ concatMap (depsOf py pyProject) groups;
+        nativeBuildInputs = attrs.nativeBuildInputs or [ ];
+        checkInputs = (attrs.checkInputs or [ ]) ++ checkInputs';
+        nativeCheckInputs = (attrs.nativeCheckInputs or [ ]) ++ checkInputs';
+        pname = normalizePackageName pyProject.tool.poetry.name;
+        inherit (pyProject.tool.poetry) version;
+        inherit src;
+        format = "pyproject";
+        namePrefix = "";
+        passthru.python = py;
+        meta = {
+          description = pyProject.tool.poetry.description or "";
+        }
+        // meta;
+      }
+    );
 in
 {
   inherit

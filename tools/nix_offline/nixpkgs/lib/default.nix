@@ -8,15 +8,12 @@
 let
   inherit (builtins)
     attrNames
-    concatMap
     elem
     filter
     foldl'
     isAttrs
     isFunction
     isList
-    isPath
-    isString
     length
     listToAttrs
     substring

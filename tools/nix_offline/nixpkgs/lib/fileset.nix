@@ -1,7 +1,7 @@
 # lib.fileset at the 25.05 branch point (lib/fileset/default.nix): toSource { root, fileset }
-# with exactly those arguments, unions/union/intersection/difference, fileFilter with
-# { name, type, hasExt, ... }, maybeMissing. A fileset here is a list of "pieces": a path
-# (the file, or the directory with everything below it) or a directory with a predicate.
+# with exactly those arguments, unions, fileFilter with { name, type, hasExt, ... }. A
+# fileset here is a list of "pieces": a path (the file, or the directory with everything
+# below it) or a directory with a predicate.
 # Like the real one, a path that does not exist is an error, and so is a file outside root.
 { hasPrefix }:
 let
@@ -57,20 +57,6 @@ let
 in
 {
   inherit unions;
-  union = a: b: unions [
-    a
-    b
-  ];
-
-  maybeMissing =
-    path:
-    if pathExists path then
-      coerce "maybeMissing" path
-    else
-      {
-        _type = "fileset";
-        pieces = [ ];
-      };
 
   fileFilter =
     predicate: path:

@@ -292,15 +292,9 @@ let
             if structured then
               value.config or { }
             else
-              removeAttrs value [
-                "_class"
-                "_file"
-                "disabledModules"
-                "freeformType"
-                "imports"
-                "key"
-                "meta"
-              ];
+              removeAttrs value (
+                filter (name: name != "config" && name != "options") moduleAttributes
+              );
           freeformType = value.freeformType or null;
         };
 
@@ -680,9 +674,7 @@ in
     mkIf
     mkMerge
     mkOption
-    mkOptionDefault
     mkOptionType
-    mkOverride
     setDefaultModuleLocation
     types
     ;

@@ -1,6 +1,6 @@
 # Option docs as an API (after buildbot-nix's checks/lib.nix, which fails on a missing
 # description): every option under services.duet has a type, a description and an example.
-# Returns the paths of those that do not.
+# True, or an error naming the first that does not.
 { lib }:
 configuration:
 let
@@ -21,8 +21,11 @@ let
           [ ]
       ) tree
     );
+  missing =
+    if configuration.options ? services && configuration.options.services ? duet then
+      undocumented "services.duet" configuration.options.services.duet
+    else
+      [ ];
 in
-if configuration.options ? services && configuration.options.services ? duet then
-  undocumented "services.duet" configuration.options.services.duet
-else
-  [ ]
+missing == [ ]
+|| throw "contract: option ${builtins.head missing} lacks a type, a description or an example"

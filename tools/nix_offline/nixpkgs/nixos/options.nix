@@ -132,20 +132,11 @@ let
   unitOptions = {
     enable = opt types.bool true;
     description = opt types.str "";
-    documentation = opt (types.listOf types.str) [ ];
     wantedBy = opt (types.listOf types.str) [ ];
-    requiredBy = opt (types.listOf types.str) [ ];
     requires = opt (types.listOf types.str) [ ];
     wants = opt (types.listOf types.str) [ ];
     after = opt (types.listOf types.str) [ ];
     before = opt (types.listOf types.str) [ ];
-    bindsTo = opt (types.listOf types.str) [ ];
-    partOf = opt (types.listOf types.str) [ ];
-    conflicts = opt (types.listOf types.str) [ ];
-    unitConfig = opt (types.attrsOf unitOption) { };
-    restartTriggers = opt (types.listOf types.unspecified) [ ];
-    startLimitBurst = opt (types.nullOr types.int) null;
-    startLimitIntervalSec = opt (types.nullOr types.int) null;
   };
 
   serviceOptions = unitOptions // {
@@ -161,16 +152,6 @@ let
     path = opt (types.listOf (types.oneOf [ types.package types.str ])) [ ];
     serviceConfig = opt (directives serviceDirectives) { };
     script = opt types.lines "";
-    scriptArgs = opt types.str "";
-    preStart = opt types.lines "";
-    postStart = opt types.lines "";
-    preStop = opt types.lines "";
-    postStop = opt types.lines "";
-    reload = opt types.lines "";
-    restartIfChanged = opt types.bool true;
-    reloadIfChanged = opt types.bool false;
-    stopIfChanged = opt types.bool true;
-    startAt = opt (types.either types.str (types.listOf types.str)) [ ];
   };
 
   redisServer = types.submodule (
@@ -183,7 +164,6 @@ let
         port = opt types.port (if name == "" then 6379 else 0);
         openFirewall = opt types.bool false;
         bind = opt (types.nullOr types.str) "127.0.0.1";
-        unixSocket = opt (types.nullOr types.path) "/run/redis-${name}/redis.sock";
         unixSocketPerm = opt types.int 660;
         requirePassFile = opt (types.nullOr types.path) null;
         settings = opt (types.attrsOf types.unspecified) { };

@@ -1,12 +1,7 @@
-# pkgs.testers.runNixOSTest, reduced (F nixos/lib/testing/*.nix): the test
-# module is evaluated against the test framework's top-level options that duet sets (any
-# other is an error), each node against the stock options of ./options.nix plus its own modules, with
-# `nodes` and the test network of nixos/lib/testing/network.nix (below). The
-# result is a derivation whose drvPath forces every node's configuration and the rendered
-# testScript; `.config.testScriptString` and `.config.nodes` are there as in the real one, for
-# the offline lint and type check of the script (tools/nix_offline/nixcheck.py). Every option under
-# services.duet must have a type, a description and an example (buildbot-nix's
-# checks/lib.nix fails on a missing description; duet asks for all three).
+# pkgs.testers.runNixOSTest, reduced (F nixos/lib/testing/*.nix; what it checks is in
+# ../../README.md). Its drvPath forces every node's configuration and the rendered
+# testScript; `.config.testScriptString` and `.config.nodes` are there as in the real one,
+# and every services.duet option is documented (./option-docs.nix).
 { lib, pkgs }:
 testModule:
 let
@@ -33,8 +28,6 @@ let
           type = types.either types.str (types.functionTo types.str);
           description = "The Python test script.";
         };
-        skipLint = opt types.bool false;
-        skipTypeCheck = opt types.bool false;
       };
     };
 
@@ -43,10 +36,7 @@ let
       frameworkOptions
       testModule
       {
-        _module.args = {
-          hostPkgs = pkgs;
-          inherit pkgs nodes;
-        };
+        _module.args = { inherit pkgs nodes; };
       }
     ];
   };
@@ -134,18 +124,14 @@ let
   testScriptString =
     if builtins.isFunction cfg.testScript then cfg.testScript { inherit nodes; } else cfg.testScript;
 
-  missingDocs = lib.unique (
-    builtins.concatMap (name: import ./option-docs.nix { inherit lib; } evaluated.${name}) nodeNames
-  );
+  documented = name: import ./option-docs.nix { inherit lib; } evaluated.${name};
 
   # Everything a node defines, as JSON: units, users, firewall, services.
   nodeJSON =
     name: builtins.toJSON (import ./defined-config.nix { inherit lib; } evaluated.${name});
 
   test =
-    assert
-      missingDocs == [ ]
-      || throw "contract: option ${builtins.head missingDocs} lacks a type, a description or an example";
+    assert builtins.all documented nodeNames;
     pkgs.runCommand "vm-test-run-${cfg.name}"
       {
         contractNodes = lib.genAttrs nodeNames nodeJSON;

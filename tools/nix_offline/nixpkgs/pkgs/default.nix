@@ -251,7 +251,6 @@ let
     inherit (python) python312;
     # 25.05: python3 is python312.
     python3 = python.python312;
-    python312Packages = python.python312.pkgs;
     python3Packages = python.python312.pkgs;
 
     # pkgs/servers/sql/postgresql (25.05): pg_config is its own derivation since

@@ -1,15 +1,15 @@
-# stdenv.mkDerivation, reduced: the attributes it takes are checked against an allow-list
-# (the real one has `...` and turns a misspelt attribute into an environment variable, so
-# this is stricter on purpose), `env` is checked as pkgs/stdenv/generic/make-derivation.nix
-# checks it, and the result is a real derivation with __structuredAttrs, so evaluating its
-# drvPath forces every attribute, inputs included. passthru and meta are kept out of the
-# derivation, as in make-derivation.nix.
+# stdenv.mkDerivation, reduced (../../README.md): an allow-list of attributes (the real one
+# turns a misspelt attribute into an environment variable), `env` checked as
+# pkgs/stdenv/generic/make-derivation.nix checks it, passthru and meta kept out of the
+# derivation, as there.
 { lib, system }:
 let
   # pkgs/stdenv/generic/make-derivation.nix and setup.sh: the attributes and phase
   # variables duet's outputs set, directly or through the real poetry2nix. Extend only
   # with names read in those files.
   allowed = [
+    # cc-wrapper's add-flags.sh reads it; poetry2nix's psutil override sets it.
+    "NIX_CFLAGS_COMPILE"
     "buildCommand"
     "buildInputs"
     "checkInputs"
