@@ -1,7 +1,6 @@
 """``./dev``: duet's one native entry point.
 
-The system Python runs only the bootstrap (standard library: Debian packages, the venvs
-from the locks); every command then runs again in the web venv, with its libraries.
+The system Python bootstraps, then every command runs in the web venv (docs/architecture.md).
 """
 
 from __future__ import annotations

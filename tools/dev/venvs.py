@@ -1,11 +1,4 @@
-"""One virtual environment per service, installed from its lock with every hash checked.
-
-Poetry 1.8.5 (plain, from the package index) only *exports* the lock to a pip requirements
-file with hashes; it never resolves or asks the registry's per-release API. pip then installs
-that file with ``--require-hashes --no-deps --no-build-isolation``: everything installed,
-build tools included, is a file named in the lock with its hash checked. shared_resource is
-installed last, editable, from the working tree.
-"""
+"""One venv per service from its lock (Poetry exports, pip installs with every hash checked)."""
 
 from __future__ import annotations
 
