@@ -182,7 +182,9 @@ class Run:
                         return
                     worker.stop()  # and whatever it left behind
                     log = worker.log.read_text(errors="replace").splitlines()
-                    critical = [line.split("] ", 1)[-1] for line in log if "CRITICAL" in line]
+                    critical = [
+                        line[line.index("CRITICAL") :] for line in log if "CRITICAL" in line
+                    ]
                     self.restarts.append(critical[-1] if critical else f"exit {code}")
                     start_celery(worker)
 

@@ -135,15 +135,8 @@ def _partition(machines: dict[str, Machine], scale: float) -> Outcome:
     lost = counts.total() - terminal + len(set(accepted) - known)
     [[duplicated]] = _sql(db, title, DUPLICATED)
     seconds = time.monotonic() - started
-    outcome = Outcome(
-        "partition",
-        counts.total(),
-        counts["succeeded"],
-        counts["failed"],
-        lost,
-        int(duplicated),
-        seconds,
-    )
+    jobs, succeeded, failed = counts.total(), counts["succeeded"], counts["failed"]
+    outcome = Outcome("partition", jobs, succeeded, failed, lost, int(duplicated), seconds)
     outcome.expect(accepted, "no job was accepted")
     status, _ = worker.execute("systemctl is-active duet-worker.service")
     outcome.expect(status == 0, "the worker unit is not active after the partitions")
