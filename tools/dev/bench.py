@@ -70,8 +70,7 @@ class ServerLog:
         self.offset = self.path.stat().st_size
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
-        """(statements, new sessions, statements by first word) of the worker role since
-        :meth:`mark`."""
+        """The worker role's (statements, new sessions, statements by first word) since mark."""
         text = read_since(self.path, self.offset)
         statements = sessions = 0
         kinds: Counter[str] = Counter()

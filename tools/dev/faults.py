@@ -169,9 +169,7 @@ class Run:
         self.llm.stop()
 
     def supervise(self) -> None:
-        """Restart a worker that exits on its own with a failure status, as the NixOS unit's
-        Restart=on-failure does (but not 78: RestartPreventExitStatus); the scenarios' own
-        kills (signals) and stops (exit 0) stay stopped."""
+        """Restart workers that fail on their own, as Restart=on-failure (not 78) does."""
         while not self._done.wait(0.5):
             for worker in list(self.stack.workers):
                 code = worker.process and worker.process.poll()

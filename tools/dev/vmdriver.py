@@ -78,8 +78,7 @@ class Machine:
         return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
 
     def wait_for_unit(self, unit: str, timeout: int = 900) -> None:
-        """As the NixOS driver: until active; a failed unit, or an inactive one with no
-        job pending, fails."""
+        """Until active, as the NixOS driver: failed, or inactive with no job pending, fails."""
         deadline = time.monotonic() + timeout
         while True:
             info = self.get_unit_info(unit)

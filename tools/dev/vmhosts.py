@@ -202,8 +202,7 @@ class Host:
             self.symlink(f"/etc/systemd/system/{target}.wants/{name}", f"../{name}")
 
     def system_user(self, user: str, group: str) -> None:
-        """A system user as NixOS makes one: home /var/empty (libpq looks for client
-        certificates in the home, which ProtectHome would make unreadable)."""
+        """A system user with home /var/empty, as NixOS: libpq reads client certificates there."""
         home = ["--no-create-home", "--home-dir", "/var/empty"]
         self.chroot("useradd", "--system", *home, "--gid", group, user)
 
