@@ -173,7 +173,7 @@ class Run:
         while not self._done.wait(0.5):
             for worker in list(self.stack.workers):
                 code = worker.process and worker.process.poll()
-                if not code or code < 0 or code == 78:
+                if not code or code < 0 or code == 78:  # running, stopped, killed, stepped aside
                     continue
                 with self._restarting:
                     if self._done.is_set():
