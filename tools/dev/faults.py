@@ -146,6 +146,7 @@ class Run:
         self.answers: Counter[int] = Counter()
         self._lock = threading.Lock()
         self.restarts: list[str] = []
+        self.failed_restarts: list[str] = []
         self._restarting = threading.Lock()
         self._done = threading.Event()
 
@@ -184,7 +185,10 @@ class Run:
                         line[line.index("CRITICAL") :] for line in log if "CRITICAL" in line
                     ]
                     self.restarts.append(critical[-1] if critical else f"exit {code}")
-                    start_celery(worker)
+                    try:
+                        start_celery(worker)
+                    except HarnessError as exc:
+                        self.failed_restarts.append(f"{worker.name} did not come back: {exc}")
 
     # -- load -----------------------------------------------------------------------------
 
@@ -263,6 +267,7 @@ class Run:
         counts = self.counts()
         jobs, succeeded, failed = counts.total(), counts["succeeded"], counts["failed"]
         problems = [f"secret leaked: {hit}" for hit in self.secrets_in_logs()]
+        problems += self.failed_restarts
         server_errors = {s: n for s, n in self.answers.items() if s >= 500 and s != 503}
         if server_errors:
             problems.append(f"server errors: {server_errors}")

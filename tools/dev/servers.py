@@ -87,11 +87,13 @@ class Process(Executor):
         """Signal the whole group, SIGKILL what is left after ``timeout``; the exit status."""
         if self.process is None:
             return None
-        process, self._timeout = self.process, timeout
+        process, start_timeout, self._timeout = self.process, self._timeout, timeout
         try:
             super().stop(stop_signal=sig)
         except ProcessFinishedWithError as exc:
             return exc.exit_code
+        finally:
+            self._timeout = start_timeout  # a later start() waits as long as before
         return process.returncode
 
     def stop_gracefully(self, timeout: float = 60.0) -> int | None:
