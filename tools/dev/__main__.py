@@ -1,7 +1,6 @@
 """``./dev``: duet's one native entry point.
 
-The system Python runs only the bootstrap (standard library: Debian packages, the venvs
-from the locks); every command then runs again in the web venv, with its libraries.
+The system Python bootstraps, then every command runs in the web venv (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
 
 
 def bootstrap(command: str, argv: list[str]) -> int:
-    """Install what a fresh Debian machine lacks (Debian packages, then the venvs), then run
-    the command in the web venv; ``lock`` runs here, as a stale lock builds no venv."""
+    """Debian packages, then the venvs, then the command in the web venv (``lock`` here)."""
     extra = {name: "/nonexistent" for name in venvs.ensure_python_build_support()}
     tests = TEST_APT_PACKAGES if command == "test" else {}
     ensure_apt_packages({**APT_PACKAGES, **extra, **tests})
@@ -106,8 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
-    """Run ``manage.py <args>`` with the running ``./dev up`` stack's database, broker and
-    secrets: as the web role, or the migrator for ``migrate``."""
+    """``manage.py <args>`` on the running ``./dev up`` stack, as the role the command needs."""
     stack = up_stack(args.stack_dir).attach()
     return stack.manage_interactive(args.manage_args)
 
@@ -138,8 +135,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
 
 def cmd_lock(args: argparse.Namespace | None = None) -> int:
-    """Refresh both locks with Poetry 1.8.5: plain, or the command in $DUET_POETRY (for
-    a package mirror that needs a wrapper)."""
+    """Both locks, with plain Poetry 1.8.5 or the wrapper command in $DUET_POETRY."""
     wrapper = os.environ.get("DUET_POETRY")
     for service in venvs.SERVICES:
         say(f"locking {service}")

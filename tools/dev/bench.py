@@ -1,10 +1,7 @@
-"""``./dev bench``: figures, not pass/fail. duet beside a floor, in one run on one machine.
+"""``./dev bench``: duet beside a floor (floor.py), one run, one machine (README.md, "Performance").
 
-The floor (floor.py) is the same job life in bare Celery + psycopg2; README.md,
-"Performance", says how each figure is taken. Lines compared with the floor read
-``bench: <figure> duet=<x> floor=<y> ratio=<x/y>``, duet-only lines
-``bench: <name> <value> <unit>``; everything lands in ``.state/bench.json`` and
-``.state/bench.png`` (plot.py).
+Lines read ``bench: <figure> duet=<x> floor=<y> ratio=<x/y>`` or ``bench: <name> <value> <unit>``;
+everything lands in ``.state/bench.json`` and ``.state/bench.png`` (plot.py).
 """
 
 from __future__ import annotations
@@ -73,8 +70,7 @@ class ServerLog:
         self.offset = self.path.stat().st_size
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
-        """(statements, new sessions, statements by first word) of the worker role since
-        :meth:`mark`."""
+        """The worker role's (statements, new sessions, statements by first word) since mark."""
         text = read_since(self.path, self.offset)
         statements = sessions = 0
         kinds: Counter[str] = Counter()
@@ -227,15 +223,15 @@ def bench_floor(
         return int(sql("SELECT count(*) FROM floor_job WHERE status = 'succeeded'")[0][0])
 
     def start() -> Process:
-        argv = [
-            *floor,
-            "worker",
-            "--loglevel",
-            "INFO",
+        argv = [*floor, "worker", "--loglevel", "INFO"]
+        argv += [
             "--concurrency",
             str(stack.worker_concurrency),
+            "--hostname",
+            "floor@%h",
+            "--without-mingle",
+            "--without-gossip",
         ]
-        argv += ["--hostname", "floor@%h", "--without-mingle", "--without-gossip"]
         log = stack.logs / "floor.log"
         return start_celery(Process("floor", argv, log=log, env=env, cwd=REPO, timeout=90))
 

@@ -1,11 +1,7 @@
 """The VM test's network rules, checked for both address families (nixcheck's ``network``).
 
-The NixOS test network gives every node an IPv4 and an IPv6 address and lists both in every
-node's /etc/hosts (nixpkgs ``nixos/lib/testing/network.nix``); glibc tries IPv6 first. A
-firewall rule, a pg_hba line or a bind that names one family only leaves the other attempt
-hanging on the firewall's DROP or refused, so every peer a node lets in must be let in on
-both of its addresses. This reads the nodes as the contract evaluation gives them (the
-shape of ``NODES_EXPR``) and returns one problem per rule that holds for one family only.
+glibc tries a peer's IPv6 address first: a firewall rule, pg_hba line or bind for one family
+only leaves the other attempt hanging, so each rule below must hold for both.
 """
 
 from __future__ import annotations

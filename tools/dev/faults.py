@@ -1,10 +1,4 @@
-"""``./dev faults``: the faults real deployments see, on real processes, with figures.
-
-Each scenario prints ``fault: <name> jobs= succeeded= failed= lost= duplicated= seconds=``;
-README.md, "Faults", says what each does and what lost and duplicated count. Timeouts are
-shortened (provider 2 s, lease 9 s, stale queued jobs re-published after 10 s) so that
-recovery paths run within seconds; the mechanisms are the production ones.
-"""
+"""``./dev faults``: the faults real deployments see, on real processes (README.md, "Faults")."""
 
 from __future__ import annotations
 
@@ -26,7 +20,7 @@ from pathlib import Path
 
 from .releases import build_release, pythonpath
 from .servers import Process, listening
-from .stack import Stack, http_json
+from .stack import Stack, http_json, start_celery
 from .system import (
     REPO,
     STATE,
@@ -52,7 +46,8 @@ TEXT = (
     "A job must still end exactly once, with its provider called once."
 )
 
-#: Worker settings for every scenario: short timeouts that still nest.
+#: Worker settings for every scenario: short timeouts that still nest, so that recovery paths
+#: run within seconds; the mechanisms are the production ones.
 WORKER_ENV = {
     "DUET_PROVIDER": "openai",
     "DUET_OPENAI_MODEL": "fault-model",
@@ -127,16 +122,10 @@ class Run:
         self.state.mkdir(parents=True)
         self.llm_port = free_port()
         api_key = write_secret(self.state / "secrets" / "openai-api-key", f"sk-{uuid.uuid4()}")
+        argv = [sys.executable, str(FAKE_LLM), "--port", str(self.llm_port)]
         self.llm = Process(
             "fake-llm",
-            [
-                sys.executable,
-                str(FAKE_LLM),
-                "--port",
-                str(self.llm_port),
-                "--latency",
-                str(latency),
-            ],
+            [*argv, "--latency", str(latency)],
             log=self.state / "logs" / "fake-llm.log",
             env=clean_env(),
             ready=lambda: listening(self.llm_port),
@@ -156,6 +145,10 @@ class Run:
         )
         self.answers: Counter[int] = Counter()
         self._lock = threading.Lock()
+        self.restarts: list[str] = []
+        self.failed_restarts: list[str] = []
+        self._restarting = threading.Lock()
+        self._done = threading.Event()
 
     def __enter__(self) -> Run:
         self.llm.start()
@@ -164,14 +157,38 @@ class Run:
             self.stack.start_worker()  # a second node: at least two worker processes
             self.token = self.stack.create_token("faults")
             self.started = time.monotonic()
+            threading.Thread(target=self.supervise, daemon=True).start()
         except BaseException:
             self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stack.stop()
+        self._done.set()
+        with self._restarting:  # a restart under way ends first
+            self.stack.stop()
         self.llm.stop()
+
+    def supervise(self) -> None:
+        """Restart workers that fail on their own, as Restart=on-failure (not 78) does."""
+        while not self._done.wait(0.5):
+            for worker in list(self.stack.workers):
+                code = worker.process and worker.process.poll()
+                if not code or code < 0 or code == 78:  # running, stopped, killed, stepped aside
+                    continue
+                with self._restarting:
+                    if self._done.is_set():
+                        return
+                    worker.stop()  # and whatever it left behind
+                    log = worker.log.read_text(errors="replace").splitlines()
+                    critical = [
+                        line[line.index("CRITICAL") :] for line in log if "CRITICAL" in line
+                    ]
+                    self.restarts.append(critical[-1] if critical else f"exit {code}")
+                    try:
+                        start_celery(worker)
+                    except HarnessError as exc:
+                        self.failed_restarts.append(f"{worker.name} did not come back: {exc}")
 
     # -- load -----------------------------------------------------------------------------
 
@@ -211,14 +228,6 @@ class Run:
             stop.set()
             thread.join()
 
-    def publish_again(self, job_ids: list[str]) -> None:
-        """Publish each job once more, exactly as the web and the sweeper do."""
-        self.stack.web_side("republish", *job_ids)
-
-    def publish_raw(self, payloads: list[dict[str, object]]) -> None:
-        """Publish hand-made messages by task name (poison: bad ids and types)."""
-        self.stack.web_side("raw", json.dumps(payloads))
-
     # -- observing ------------------------------------------------------------------------
 
     def counts(self) -> Counter[str]:
@@ -237,11 +246,7 @@ class Run:
             time.sleep(0.5)
 
     def duplicated(self) -> int:
-        """Jobs whose provider was called again after the job had succeeded.
-
-        From the worker's own records: a call that started after the job's success, or a
-        second call recorded ``ok`` (a call is ``ok`` exactly when its summary was stored).
-        """
+        """Jobs whose provider was called again after their success (the worker's records)."""
         [[count]] = self.stack.sql(DUPLICATED.format(jobs="common_summaryjob j", where="TRUE"))
         return int(count)
 
@@ -262,6 +267,7 @@ class Run:
         counts = self.counts()
         jobs, succeeded, failed = counts.total(), counts["succeeded"], counts["failed"]
         problems = [f"secret leaked: {hit}" for hit in self.secrets_in_logs()]
+        problems += self.failed_restarts
         server_errors = {s: n for s, n in self.answers.items() if s >= 500 and s != 503}
         if server_errors:
             problems.append(f"server errors: {server_errors}")
@@ -269,7 +275,11 @@ class Run:
             problems.append(f"expected {expected_jobs} accepted jobs, found {jobs}")
         seconds = time.monotonic() - self.started
         lost, duplicated = jobs - succeeded - failed, self.duplicated()
-        return Outcome(self.name, jobs, succeeded, failed, lost, duplicated, seconds, problems)
+        outcome = Outcome(self.name, jobs, succeeded, failed, lost, duplicated, seconds, problems)
+        if self.restarts:
+            reason = self.restarts[0]
+            outcome.figures.append(f"{self.name}: worker restarts={len(self.restarts)} ({reason})")
+        return outcome
 
     def wait_progress(self, fraction: float, total: int) -> None:
         done = f"{fraction:.0%} of {total} jobs to finish"
@@ -343,10 +353,9 @@ def poison(scale: float) -> Outcome:
     healthy_count, stalling_count = int(100 * scale), max(3, int(10 * scale))
     with Run("poison") as run:
         pids = {p.name: p.pid for p in run.stack.workers}
-        run.publish_raw(
-            [{"job_id": str(uuid.uuid4())} for _ in range(10)]
-            + [{"job_id": 42}, {"job_id": ["a"]}, {"job_id": None}, {"job_id": "not-a-uuid"}]
-        )
+        unknown = [{"job_id": str(uuid.uuid4())} for _ in range(10)]
+        bad = [{"job_id": 42}, {"job_id": ["a"]}, {"job_id": None}, {"job_id": "not-a-uuid"}]
+        run.stack.web_side("raw", json.dumps(unknown + bad))  # by task name, as the web does
         stalling = run.submit(stalling_count, text=f"{TEXT} {STALL_MARKER}")
         healthy = run.submit(healthy_count)
         run.wait_terminal(len(stalling) + len(healthy), deadline=120)
@@ -374,7 +383,7 @@ def duplicate_delivery(scale: float) -> Outcome:
     total = int(200 * scale)
     with Run("duplicate-delivery") as run:
         accepted = run.submit(total)
-        run.publish_again(accepted)
+        run.stack.web_side("republish", *accepted)  # as the web and the sweeper publish
         run.wait_terminal(total, deadline=90)
         outcome = run.outcome(expected_jobs=total)
         [[calls]] = run.stack.sql("SELECT count(*) FROM common_providercall")
@@ -410,13 +419,7 @@ def _start_workers(run: Run, release: Path, nodes: int) -> list[Process]:
 
 
 def rolling_deploy(scale: float) -> Outcome:
-    """Two releases under load: a compatible migration, then a breaking one.
-
-    v1 web and workers run with jobs flowing. (a) v2's migrate adds a nullable column; the
-    v1 workers keep working (and warn), v2 workers start, the v1 workers stop (SIGTERM,
-    exit 0). (b) v3's migrate drops that column while the v2 workers still run; they step
-    aside (exit 78) with nothing failed, and v3 workers finish the rest.
-    """
+    """Two releases under load: a compatible migration, then a breaking one (README.md)."""
     check = 1.0  # seconds between a running worker's schema checks
     with Run(
         "rolling-deploy",

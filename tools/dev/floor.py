@@ -1,11 +1,6 @@
-"""The bench's floor: the fastest honest version of duet's job life, in bare Celery + psycopg2.
+"""The bench's floor: duet's job life in bare Celery + psycopg2 (README.md, "Performance").
 
-A producer inserts a row (autocommit) and publishes its id; a worker claims it with one
-conditional ``UPDATE … RETURNING`` and writes the result with one fenced ``UPDATE``. One
-persistent connection per process, autocommit, the same PostgreSQL role as duet's worker,
-the same Celery delivery settings (acks late, one prefetched message per process, JSON).
-``./dev bench`` runs this file with the worker venv's Python (same Celery and psycopg2 as
-duet's worker); the harness itself never imports it.
+Run with the worker venv's Python (same Celery and psycopg2 as duet's worker):
 
     python floor.py setup ROLE           # the table, and its grants to the worker's ROLE
     python floor.py worker               # a Celery worker (argv after it goes to Celery)

@@ -1,8 +1,4 @@
-"""bench.png from bench.json: latency CDFs of duet and the floor, and throughput bars.
-
-matplotlib is in the web lock's dev group (tooling only, never in a service's main group),
-the environment the harness runs in.
-"""
+"""bench.png from bench.json: latency CDFs of duet and the floor, and throughput bars."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""Newer releases of shared_resource, built from the fixtures in e2e/fixtures/releases/.
+"""Newer releases of shared_resource (e2e/fixtures/releases/), run first on PYTHONPATH.
 
-A release is a copy of the ``shared_resource`` package with the fixture's migrations added
-and its ``*.append`` files appended; a process runs it with the copy first on PYTHONPATH
-(the venvs' own shared_resource is an editable install, found after PYTHONPATH).
+A release copies the package, adds the fixture's migrations and appends its ``*.append`` files.
 """
 
 from __future__ import annotations

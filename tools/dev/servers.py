@@ -1,8 +1,4 @@
-"""Processes, and private PostgreSQL and Redis servers under a state folder, on loopback ports.
-
-Nothing here touches a system-wide server: each cluster has its own data directory, port
-and passwords (kept in the state folder, mode 0600), and is reused by the next run.
-"""
+"""Processes, and private PostgreSQL and Redis servers (own port, 0600 secrets) on loopback."""
 
 from __future__ import annotations
 
@@ -41,11 +37,7 @@ def listening(port: int) -> bool:
 
 
 class Process(Executor):
-    """A child in its own session, logging to a file, started once ``ready()`` holds.
-
-    mirakuru waits for ``ready``, fails if the child exits first, and stops the whole
-    group and whatever it left behind; kept here: the log file, and the error's log tail.
-    """
+    """A mirakuru child logging to a file, started once ``ready()`` holds (docs/architecture.md)."""
 
     def __init__(
         self,
@@ -95,16 +87,17 @@ class Process(Executor):
         """Signal the whole group, SIGKILL what is left after ``timeout``; the exit status."""
         if self.process is None:
             return None
-        process, self._timeout = self.process, timeout
+        process, start_timeout, self._timeout = self.process, self._timeout, timeout
         try:
             super().stop(stop_signal=sig)
         except ProcessFinishedWithError as exc:
             return exc.exit_code
+        finally:
+            self._timeout = start_timeout  # a later start() waits as long as before
         return process.returncode
 
     def stop_gracefully(self, timeout: float = 60.0) -> int | None:
-        """SIGTERM the leader only (as systemd's KillMode=mixed does), so that it can stop
-        its own children in order; then :meth:`stop` whatever is left."""
+        """SIGTERM the leader only (systemd's KillMode=mixed), then :meth:`stop` what is left."""
         if self.process is None:
             return None
         self.process.send_signal(signal.SIGTERM)
@@ -221,8 +214,7 @@ class Postgres:
         return write_secret(self.secrets / f"database-url-{role}", self.role_url(role))
 
     def psql_argv(self, role: str | None = None, database: str = "postgres") -> list[str]:
-        """psql as the superuser, or as one of duet's roles (``migrator``, ``web``,
-        ``worker``); pair it with :meth:`psql_env` for the password."""
+        """psql as the superuser or one of duet's roles; :meth:`psql_env` has the password."""
         argv = [str(pg_bindir() / "psql"), "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-h"]
         user = ROLES[role] if role else "postgres"
         return [*argv, "127.0.0.1", "-p", str(self.port), "-U", user, "-d", database]

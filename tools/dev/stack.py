@@ -1,8 +1,4 @@
-"""The whole native stack: PostgreSQL, Redis, migrate, gunicorn, Celery worker, sweeper.
-
-``./dev up``, ``./dev demo``, the end-to-end tests and the fault scenarios all start the
-stack through this one class, so each service is started one way only.
-"""
+"""The whole native stack, started one way for ``./dev up``, demo, e2e, faults and bench."""
 
 from __future__ import annotations
 
@@ -66,10 +62,7 @@ class Stack:
     # -- environments ------------------------------------------------------------------------
 
     def service_env(self, service: str, role: str | None = None) -> dict[str, str]:
-        """Environment for a web or worker process connecting as ``role`` (default: its own).
-
-        Secrets travel as ``*_FILE`` paths to 0600 files, never as values.
-        """
+        """A web or worker process's environment, as ``role``; secrets only as 0600 ``*_FILE``s."""
         role, secrets = role or service, self.state / "secrets"
         broker = self.broker_url or self.redis.url(0)
         env = clean_env(
@@ -116,8 +109,7 @@ class Stack:
         run(argv, env=env, cwd=REPO / "web", what=f"webside.py {args[0]}", quiet=True)
 
     def attach(self) -> Stack:
-        """Use the PostgreSQL and Redis that a running stack (``./dev up``) started in this
-        state folder, without starting or stopping anything."""
+        """Use the servers a running ``./dev up`` started in this state folder, as they are."""
         ports_file = self.state / "ports.json"
         ports = json.loads(ports_file.read_text()) if ports_file.exists() else {}
         self.postgres.port = ports.get("postgres", 0)
@@ -128,10 +120,8 @@ class Stack:
         return self
 
     def manage_interactive(self, args: list[str]) -> int:
-        """Run a management command in the terminal (stdin and stdout are the caller's),
-        as the role it needs; return its exit status."""
-        role = self.role_for(args[0]) if args else "web"
-        env = self.service_env("web", role)
+        """Run a management command on the caller's terminal, as the role it needs."""
+        env = self.service_env("web", self.role_for(args[0]) if args else "web")
         return subprocess.run(
             [sys.executable, "manage.py", *args], env=env, cwd=REPO / "web"
         ).returncode
@@ -165,8 +155,7 @@ class Stack:
         self.manage("migrate", "--noinput", role=self.role_for("migrate"))
 
     def collect_static(self) -> None:
-        """The static files (Swagger UI, ReDoc, the browsable API), as the image's are
-        collected at build time; whitenoise serves them from DJANGO_STATIC_ROOT."""
+        """Swagger UI, ReDoc and browsable API files, as the image collects them at build time."""
         self.manage("collectstatic", "--noinput", "--verbosity", "0")
 
     def service_process(self, name: str, service: str, argv: list[str], **options: Any) -> Process:
@@ -179,8 +168,10 @@ class Stack:
     def start_web(self) -> Process:
         if not self.web_port:
             self.web_port = remembered_port(self.state, "web")
-        env = {"DUET_WEB_BIND": f"127.0.0.1:{self.web_port}"}
-        env["WEB_CONCURRENCY"] = str(self.web_workers)
+        env = {
+            "DUET_WEB_BIND": f"127.0.0.1:{self.web_port}",
+            "WEB_CONCURRENCY": str(self.web_workers),
+        }
         conf = ["--config", "python:duet_web.gunicorn_conf"]
         argv = ["gunicorn", *conf, "duet_web.wsgi:application"]
         self.web = self.service_process("web", "web", argv, env=env, ready=self.web_answers).start()
@@ -232,8 +223,7 @@ class Stack:
         return self.manage("create_api_user", username, *options).strip()
 
     def remembered_token(self, username: str) -> str:
-        """The token kept for ``username`` in a 0600 file under the state folder, while it
-        still works (a second ``./dev up`` prints the same one); else a new one, kept."""
+        """The token kept (0600) for ``username`` while it still works; else a new one, kept."""
         if not re.fullmatch(r"[\w.@+-]+", username):
             raise HarnessError(f"invalid user name {username!r}")
         path = self.state / "secrets" / f"api-token-{username}"

@@ -92,8 +92,7 @@ def free_port(preferred: int | None = None) -> int:
 
 
 def remembered_port(state: Path, name: str) -> int:
-    """The port ``name`` used last time in ``state`` if it is still free, else a new one,
-    so URLs survive a restart of ``./dev up``."""
+    """``name``'s last port in ``state`` while free, so URLs survive a restart of ``./dev up``."""
     import json
 
     ports_file = state / "ports.json"

@@ -1,13 +1,6 @@
-"""``./dev test``: every suite, each in the environment it belongs to.
+"""``./dev test``: every suite, each in the environment it belongs to (``SUITES``).
 
-1. lint (ruff), lock freshness (``poetry check --lock``) and the offline Nix checks (nixcheck.py);
-2. the shared_resource suite in the web env and again in the worker env;
-3. the web suite (web env) and the worker suite (worker env);
-4. the end-to-end suite, which starts its own stack of real processes;
-5. vm-native: the VM test's script on booted containers (root only; skipped otherwise).
-
-Unit suites share one private PostgreSQL and Redis, started here on free ports. Each suite's
-counts come from pytest itself (the plugin in totals.py); their sums make the totals line.
+Unit suites share one private PostgreSQL and Redis; counts come from pytest (totals.py).
 """
 
 from __future__ import annotations

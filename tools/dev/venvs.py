@@ -1,11 +1,4 @@
-"""One virtual environment per service, installed from its lock with every hash checked.
-
-Poetry 1.8.5 (plain, from the package index) only *exports* the lock to a pip requirements
-file with hashes; it never resolves or asks the registry's per-release API. pip then installs
-that file with ``--require-hashes --no-deps --no-build-isolation``: everything installed,
-build tools included, is a file named in the lock with its hash checked. shared_resource is
-installed last, editable, from the working tree.
-"""
+"""One venv per service from its lock (Poetry exports, pip installs with every hash checked)."""
 
 from __future__ import annotations
 
@@ -62,8 +55,7 @@ def poetry(*args: str, cwd: Path = REPO) -> str:
 
 
 def _stamp(service: str) -> str:
-    """What the venv was built from: the interpreter, the lock, and the Poetry metadata
-    (other pyproject tables, such as tool settings, do not need a rebuild)."""
+    """The interpreter, the lock and the Poetry metadata: what a venv is rebuilt for."""
     import json
     import tomllib
 
@@ -84,8 +76,7 @@ def export_requirements(service: str) -> Path:
 
 
 def split_requirements(path: Path) -> tuple[list[str], list[str]]:
-    """Split an export into (build tools, everything else), dropping path dependencies,
-    which pip cannot hash (shared_resource is installed separately, from the tree)."""
+    """(build tools, the rest) of an export, without path dependencies, which pip cannot hash."""
     entries: list[str] = []
     for line in path.read_text().splitlines():
         if line.startswith((" ", "\t")) and entries:

@@ -1,11 +1,5 @@
-"""A small stand-in for the NixOS test driver: runs the VM test's own testScript on vm-native hosts.
-
-``Machine`` implements what ``nix/checks/vm.nix``'s testScript calls (``start``,
-``wait_for_unit``, ``wait_for_open_port``, ``wait_until_succeeds``, ``succeed``,
-``execute``, ``log``, ``name``) with the NixOS driver's semantics (nixos/lib/test-driver:
-``succeed`` raises on a non-zero status and returns stdout; ``wait_for_unit`` fails on a
-failed unit), and ``subtest`` counts subtests. ``run_script`` executes the script text as
-evaluated from the flake, unchanged.
+"""A stand-in for the NixOS test driver: the VM test's own testScript on the vm-native hosts
+(docs/vm-native.md, "Driver").
 """
 
 from __future__ import annotations
@@ -84,8 +78,7 @@ class Machine:
         return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
 
     def wait_for_unit(self, unit: str, timeout: int = 900) -> None:
-        """As the NixOS driver: until active; a failed unit, or an inactive one with no
-        job pending, fails."""
+        """Until active, as the NixOS driver: failed, or inactive with no job pending, fails."""
         deadline = time.monotonic() + timeout
         while True:
             info = self.get_unit_info(unit)

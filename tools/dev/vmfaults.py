@@ -1,13 +1,4 @@
-"""``./dev faults partition``: network partitions between the vm-native hosts, while jobs flow.
-
-From ``client``, a submitter posts documents to ``web`` at a steady pace. Meanwhile the
-worker host's link is cut (every packet on its ``host0`` dropped, both families) for the
-outage, then the web host's link to the broker (TCP to port 6379 dropped on ``web``) for
-the outage, then everything is restored. Every job accepted (or committed behind an answer
-the client never saw) must end succeeded or failed: jobs are counted from the database by
-the run's document title, and ``duplicated`` is counted from the worker's own records as
-in faults.py. Needs root (the hosts are containers); it boots them unless given.
-"""
+"""``./dev faults partition``: network partitions between the vm-native hosts, while jobs flow."""
 
 from __future__ import annotations
 
@@ -144,15 +135,8 @@ def _partition(machines: dict[str, Machine], scale: float) -> Outcome:
     lost = counts.total() - terminal + len(set(accepted) - known)
     [[duplicated]] = _sql(db, title, DUPLICATED)
     seconds = time.monotonic() - started
-    outcome = Outcome(
-        "partition",
-        counts.total(),
-        counts["succeeded"],
-        counts["failed"],
-        lost,
-        int(duplicated),
-        seconds,
-    )
+    jobs, succeeded, failed = counts.total(), counts["succeeded"], counts["failed"]
+    outcome = Outcome("partition", jobs, succeeded, failed, lost, int(duplicated), seconds)
     outcome.expect(accepted, "no job was accepted")
     status, _ = worker.execute("systemctl is-active duet-worker.service")
     outcome.expect(status == 0, "the worker unit is not active after the partitions")

@@ -1,11 +1,7 @@
 """The vm-native hosts: one booted systemd-nspawn container per VM test node, on a bridge.
 
-One Debian 12 rootfs (debootstrap, cached under .state/vm-native/rootfs), a copy-on-write
-overlay per host, a bridge with no address of its own (the hosts' addresses exist only in
-the containers' network namespaces), and every store path the node's units name made to
-exist at that same path (docs/vm-native.md, "The mappings"). ``Hosts`` is a context
-manager: leaving it, normally, on an error or on Ctrl-C, stops every container and removes
-the bridge, the mounts and the overlays.
+``Hosts`` stops and removes everything on leaving, normally, on an error or on Ctrl-C;
+docs/vm-native.md, "Hosts" and "The mappings", says how each is made.
 """
 
 from __future__ import annotations
@@ -206,8 +202,7 @@ class Host:
             self.symlink(f"/etc/systemd/system/{target}.wants/{name}", f"../{name}")
 
     def system_user(self, user: str, group: str) -> None:
-        """A system user as NixOS makes one: home /var/empty (libpq looks for client
-        certificates in the home, which ProtectHome would make unreadable)."""
+        """A system user with home /var/empty, as NixOS: libpq reads client certificates there."""
         home = ["--no-create-home", "--home-dir", "/var/empty"]
         self.chroot("useradd", "--system", *home, "--gid", group, user)
 

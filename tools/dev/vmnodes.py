@@ -1,10 +1,5 @@
-"""The VM test's nodes, read offline from the flake and turned into files for the vm-native hosts.
-
-``evaluate`` reads ``checks.x86_64-linux.vm`` with Debian's Nix 2.8 against the stubs in
-``tools/nix_offline``; ``render`` writes each unit as nixpkgs' ``systemd-lib.nix`` does.
-docs/vm-native.md ("How", and the table "The mappings") says what is read, what is left out
-of the rendering and why, and what each store path becomes; ``_classify`` and vmhosts.py
-implement the mappings.
+"""The VM test's nodes, read offline from the flake and turned into files for the vm-native hosts
+(docs/vm-native.md, "How" and "The mappings"; ``_classify`` and vmhosts.py implement them).
 """
 
 from __future__ import annotations

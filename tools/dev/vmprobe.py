@@ -1,10 +1,5 @@
-"""What each directive of duet's hardening baseline does under the containers' nested systemd.
-
-systemd in a container drops some sandboxing it cannot set up and says so in the journal
-("... ignoring"), or not at all. For each directive of nix/lib/units.nix's baseline,
-``probe`` starts a transient unit (systemd-run) as an unprivileged user with that directive
-alone, runs a shell check that holds only if the directive took effect, and collects the
-journal's words about it. The findings are recorded in docs/vm-native.md.
+"""What each directive of duet's hardening baseline does under the containers' nested systemd
+(docs/vm-native.md, "Probe").
 """
 
 from __future__ import annotations
