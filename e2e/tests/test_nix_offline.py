@@ -141,7 +141,7 @@ MUTATIONS = {
         ),
     },
     ("nix/checks/vm.nix", "network"): {
-        # The dual-stack test network (tools/dev/dualstack.py). No ip6tables rule for
+        # The dual-stack test network (tools/nix_offline/dualstack.py). No ip6tables rule for
         # PostgreSQL: web's and worker's IPv6 attempts hang on DROP.
         "PostgreSQL over IPv4 only": (
             "ip6tables -A nixos-fw -p tcp -s ${address} --dport 5432 -j nixos-fw-accept",

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dev import dualstack
 from dev.system import REPO, STATE, HarnessError
+from nix_offline import dualstack
 
 SYSTEMS = ("x86_64-linux", "aarch64-linux")
 
