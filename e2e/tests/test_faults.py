@@ -3,7 +3,7 @@ nothing lost, nothing run twice, no 5xx but 503, no crashed worker, no secret in
 
 import pytest
 
-from dev.faults import HOST_SCENARIOS, SCENARIOS
+from faults import HOST_SCENARIOS, SCENARIOS
 
 SCALE = 0.1
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from dev.faults import LOCK_WAIT_LOGGING, lock_waits_since
 from dev.servers import ROLES, Postgres
 from dev.system import STATE, wait_for
+from faults import LOCK_WAIT_LOGGING, lock_waits_since
 
 
 @pytest.fixture

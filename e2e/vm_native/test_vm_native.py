@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from dev import vmfaults, vmnodes, vmprobe
+from dev import vmnodes, vmprobe
 from dev.vmdriver import Machine
+from faults import partition as vmfaults
 
 from .conftest import SUMMARY
 

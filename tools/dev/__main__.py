@@ -123,7 +123,7 @@ def cmd_nix(args: argparse.Namespace) -> None:
 
 
 def cmd_faults(args: argparse.Namespace) -> None:
-    from .faults import run_faults
+    from faults import run_faults
 
     run_faults(args.scenario or None, args.scale)
 

@@ -9,10 +9,10 @@ import uuid
 from collections import Counter
 from contextlib import ExitStack
 
-from .faults import DUPLICATED, Outcome
-from .system import HarnessError, say
-from .vmdriver import Machine
-from .vmhosts import Hosts
+from dev.system import HarnessError, say
+from dev.vmdriver import Machine
+from dev.vmhosts import Hosts
+from faults import DUPLICATED, Outcome
 
 #: The outage of each cut at scale 1 (the issue's 20 s); never below 10 s.
 OUTAGE = 20.0

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .releases import build_release, pythonpath
-from .servers import Process, listening
-from .stack import Stack, http_json, start_celery
-from .system import (
+from dev.releases import build_release, pythonpath
+from dev.servers import Process, listening
+from dev.stack import Stack, http_json, start_celery
+from dev.system import (
     REPO,
     STATE,
     HarnessError,
@@ -481,8 +481,8 @@ SCENARIOS: dict[str, Callable[[float], Outcome]] = {
 
 
 def partition(scale: float) -> Outcome:
-    """Network partitions between separate hosts (vmfaults.py; root: booted containers)."""
-    from .vmfaults import partition as on_hosts
+    """Network partitions between separate hosts (partition.py; root: booted containers)."""
+    from .partition import partition as on_hosts
 
     return on_hosts(scale)
 
