@@ -15,7 +15,7 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 
 from documents.throttling import AnonymousThrottle
-from duet_web.connections import reconnecting
+from shared_resource.connections import reconnecting
 
 from .models import ApiToken
 

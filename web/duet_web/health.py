@@ -13,8 +13,9 @@ from rest_framework.decorators import (
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from shared_resource.connections import reconnecting
+
 from .celery import app as celery_app
-from .connections import reconnecting
 from .guard import schema_ok
 
 

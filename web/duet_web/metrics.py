@@ -26,9 +26,8 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from shared_resource.connections import reconnecting
 from shared_resource.models import JobStatus, ProviderCall, SummaryJob
-
-from .connections import reconnecting
 
 #: Upper bounds, in seconds, of the provider call duration histogram.
 PROVIDER_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)

@@ -145,7 +145,7 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres:///duet")}
 # Persistent connections, checked before reuse so that a PostgreSQL restart costs no request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 # No SELECT 1 before each request's first query: that query checks the connection itself
-# and runs again once on a fresh one if the kept one is dead (duet_web/connections.py).
+# and runs again once on a fresh one if the kept one is dead (shared_resource/connections.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

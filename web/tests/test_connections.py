@@ -1,14 +1,14 @@
 """A kept connection that the server ended costs a reconnect, not a failed request.
 
 No ``SELECT 1`` runs before a request's first query (CONN_HEALTH_CHECKS is off): the first
-query itself finds the dead connection and runs again on a new one (duet_web/connections.py).
+query itself finds the dead connection and runs again on a new one (shared_resource/connections.py).
 """
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.test import override_settings
 
-from duet_web.connections import reconnecting
+from shared_resource.connections import reconnecting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,7 +27,7 @@ def test_a_post_is_two_statements_and_one_cache_round_trip(api, broker, monkeypa
         reply = api.post("/api/documents/", BODY, format="json")
     assert reply.status_code == 202
     # The token (with its user), then the document and its job in one statement; no
-    # SELECT 1 before them (duet_web/connections.py).
+    # SELECT 1 before them (shared_resource/connections.py).
     assert [q["sql"].split(None, 1)[0] for q in queries] == ["SELECT", "WITH"]
     assert checks == []
     # Both throttles (the user's and the submissions') in one pipeline.

@@ -7,10 +7,11 @@ the settings give that job to Django, as Django does around each HTTP request: b
 after every task, :func:`django.db.close_old_connections` drops a connection that saw an
 error and no longer answers, one left in a transaction, or one older than ``CONN_MAX_AGE``.
 Rather than a ``SELECT 1`` before every task (``CONN_HEALTH_CHECKS``), the claim, a task's
-first statement, reconnects once if the server ended the kept connection
-(summaries/jobs.py). A PostgreSQL restart therefore costs the next task a reconnect, not a
-retry, and a pool process killed by its time limit is replaced by a fresh one that opens
-its own (the fixup closes whatever a new child inherited).
+first statement, reconnects once if the server ended the kept connection (summaries/jobs.py,
+through shared_resource.connections, as the web's first query does). A PostgreSQL restart
+therefore costs the next task a reconnect, not a retry, and a pool process killed by its time
+limit is replaced by a fresh one that opens its own (the fixup closes whatever a new child
+inherited).
 """
 
 from __future__ import annotations

@@ -22,11 +22,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, connection
 from django.db.models import F, Model, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from shared_resource.connections import reconnecting
 from shared_resource.models import CallOutcome, Document, JobStatus, ProviderCall, SummaryJob
 from shared_resource.schema import is_schema_error
 
@@ -161,16 +162,9 @@ def claim(
         )
     sql = CLAIM_SQL if call is None else CLAIM_AND_CALL_SQL
     try:
-        try:
-            claimed = _fetch_one(sql, params)
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block:
-                raise
-            # The task's first query, on a connection kept from an earlier task: the server
-            # may have ended it since (a restart). Reconnect once; a server still down raises
-            # again and the task retries with backoff.
-            connection.close()
-            claimed = _fetch_one(sql, params)
+        # The task's first query, on a connection kept from an earlier task: a server still
+        # down raises again and the task retries with backoff.
+        claimed = reconnecting(lambda: _fetch_one(sql, params))
     except DatabaseError as exc:
         if not is_schema_error(exc):
             raise

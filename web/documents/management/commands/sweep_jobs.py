@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from documents.sweeper import sweep
-from duet_web.connections import reconnecting
+from shared_resource.connections import reconnecting
 
 
 class Command(BaseCommand):
