@@ -481,8 +481,8 @@ SCENARIOS: dict[str, Callable[[float], Outcome]] = {
 
 
 def partition(scale: float) -> Outcome:
-    """Network partitions between separate hosts (partition.py; root: booted containers)."""
-    from .partition import partition as on_hosts
+    """Network partitions between separate hosts (on_hosts.py; root: booted containers)."""
+    from .on_hosts import partition as on_hosts
 
     return on_hosts(scale)
 

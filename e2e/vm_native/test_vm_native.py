@@ -9,7 +9,7 @@ import pytest
 
 from dev import vmnodes, vmprobe
 from dev.vmdriver import Machine
-from faults import partition as vmfaults
+from faults import on_hosts
 
 from .conftest import SUMMARY
 
@@ -183,7 +183,7 @@ def test_every_hardening_directive_takes_effect_in_the_containers(hosts):
 
 def test_a_partition_loses_and_duplicates_nothing(script_passed, hosts):
     """./dev faults partition at a tenth of its size, on this boot of the hosts."""
-    outcome = vmfaults.partition(0.1, hosts)
+    outcome = on_hosts.partition(0.1, hosts)
     SUMMARY.setdefault("lines", []).append(outcome.line())
     assert outcome.jobs > 0
     assert outcome.lost == 0, outcome.line()

@@ -164,6 +164,7 @@ let
         port = opt types.port (if name == "" then 6379 else 0);
         openFirewall = opt types.bool false;
         bind = opt (types.nullOr types.str) "127.0.0.1";
+        unixSocket = opt (types.nullOr types.path) "/run/redis-${name}/redis.sock";
         unixSocketPerm = opt types.int 660;
         requirePassFile = opt (types.nullOr types.path) null;
         settings = opt (types.attrsOf types.unspecified) { };
