@@ -69,30 +69,21 @@ let
       fail =
         what: tag:
         throw "contract: wheel ${file}: the pinned poetry2nix cannot parse its ${what} tag `${tag}' (assert m != null in its vendored pyproject.nix pypa.nix); nix/lib/poetry-lock.nix must leave it out";
-      pythonTag =
-        tag:
+      # A python or ABI tag: implementation and version, or the pinned parser's failure.
+      implementationTag =
+        what: pattern: tag:
         let
-          t = match "([a-z]+)([0-9]*)" tag;
+          t = match pattern tag;
         in
         if t == null then
-          fail "python" tag
+          fail what tag
         else
           {
             implementation = implementations.${builtins.elemAt t 0} or (builtins.elemAt t 0);
             version = versionOrNull (builtins.elemAt t 1);
           };
-      abiTag =
-        tag:
-        let
-          t = match "([a-z]+)([0-9]*)_?([a-z0-9]*)" tag;
-        in
-        if t == null then
-          fail "ABI" tag
-        else
-          {
-            implementation = implementations.${builtins.elemAt t 0} or (builtins.elemAt t 0);
-            version = versionOrNull (builtins.elemAt t 1);
-          };
+      pythonTag = implementationTag "python" "([a-z]+)([0-9]*)";
+      abiTag = implementationTag "ABI" "([a-z]+)([0-9]*)_?([a-z0-9]*)";
     in
     {
       inherit file;
