@@ -28,6 +28,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from shared_resource.connections import reconnecting
+from shared_resource.prepared import Statement
 from shared_resource.models import CallOutcome, Document, JobStatus, ProviderCall, SummaryJob
 from shared_resource.schema import is_schema_error
 
@@ -104,6 +105,13 @@ SET {_J["status"]} = %(succeeded)s, {_J["summary"]} = %(summary)s,
 WHERE {_J["id"]} = %(job)s AND {_J["status"]} = %(running)s AND {_J["attempts"]} = %(attempt)s
 RETURNING 1"""
 
+#: The job's two statements, prepared once per connection (shared_resource/prepared.py).
+CLAIM = Statement(CLAIM_SQL)
+CLAIM_AND_CALL = Statement(CLAIM_AND_CALL_SQL)
+SUCCEED = Statement(
+    f"WITH call AS ({END_CALL_SQL}), job AS ({FINISH_SQL}) SELECT count(*) FROM job"
+)
+
 
 class SchemaChanged(Exception):
     """The database lost a column or table this release's code uses; nothing was claimed."""
@@ -160,11 +168,11 @@ def claim(
             for f in _CALL_FIELDS
             if f.name not in _FROM_CLAIM
         )
-    sql = CLAIM_SQL if call is None else CLAIM_AND_CALL_SQL
+    statement = CLAIM if call is None else CLAIM_AND_CALL
     try:
         # The task's first query, on a connection kept from an earlier task: a server still
         # down raises again and the task retries with backoff.
-        claimed = reconnecting(lambda: _fetch_one(sql, params))
+        claimed = reconnecting(lambda: statement.fetchone(params))
     except DatabaseError as exc:
         if not is_schema_error(exc):
             raise
@@ -197,12 +205,6 @@ def claim(
     return None
 
 
-def _fetch_one(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
 def end_call(call: ProviderCall, outcome: CallOutcome, error: str = "") -> None:
     call.finished = timezone.now()
     call.outcome = outcome
@@ -219,24 +221,21 @@ def succeed(claim: Claim, call: ProviderCall, summary: Summary) -> bool:
     duplicate. ``False`` if the claim was lost meanwhile (the summary is discarded).
     """
     finished = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH call AS ({END_CALL_SQL}), job AS ({FINISH_SQL}) SELECT count(*) FROM job",
-            {
-                "call": call.pk,
-                "call_finished": finished,
-                "ok": CallOutcome.OK.value,
-                "job": claim.job_id,
-                "attempt": claim.attempt,
-                "running": JobStatus.RUNNING.value,
-                "succeeded": JobStatus.SUCCEEDED.value,
-                # Whatever a model returns must fit the row: PostgreSQL refuses NUL in text.
-                "summary": summary.text.replace("\x00", ""),
-                "provider": call.provider,
-                "model": summary.model[:MODEL_MAX],
-            },
-        )
-        (stored,) = cursor.fetchone()
+    (stored,) = SUCCEED.fetchone(
+        {
+            "call": call.pk,
+            "call_finished": finished,
+            "ok": CallOutcome.OK.value,
+            "job": claim.job_id,
+            "attempt": claim.attempt,
+            "running": JobStatus.RUNNING.value,
+            "succeeded": JobStatus.SUCCEEDED.value,
+            # Whatever a model returns must fit the row: PostgreSQL refuses NUL in text.
+            "summary": summary.text.replace("\x00", ""),
+            "provider": call.provider,
+            "model": summary.model[:MODEL_MAX],
+        }
+    )  # type: ignore[misc]  # count(*) always returns its one row
     call.finished, call.outcome, call.error = finished, CallOutcome.OK, ""
     if not stored:
         _lost(claim)

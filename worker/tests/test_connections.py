@@ -18,14 +18,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_job_that_succeeds_costs_two_statements(make_job):
-    job = make_job()
+    connection.close()
+    first, second = make_job(), make_job()
     with CaptureQueriesContext(connection) as queries:
-        assert summarise(str(job.id)) == "succeeded"
-    # The claim reads the document and records the call; the outcome ends the call too.
-    assert [q["sql"].split(None, 1)[0] for q in queries] == ["WITH", "WITH"]
-    assert "INSERT" in queries[0]["sql"] and "UPDATE" in queries[1]["sql"]
-    job.refresh_from_db()
-    assert job.status == JobStatus.SUCCEEDED and job.summary
+        assert summarise(str(first.id)) == "succeeded"
+    # A new session prepares the claim and the outcome (shared_resource/prepared.py) ...
+    assert [q["sql"].split(None, 1)[0] for q in queries] == ["PREPARE", "EXECUTE"] * 2
+    # ... the claim reads the document and records the call; the outcome ends the call too.
+    assert "INSERT" in queries[0]["sql"] and "UPDATE" in queries[2]["sql"]
+    with CaptureQueriesContext(connection) as queries:
+        assert summarise(str(second.id)) == "succeeded"
+    assert [q["sql"].split(None, 1)[0] for q in queries] == ["EXECUTE", "EXECUTE"]
+    for job in (first, second):
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED and job.summary
 
 
 @pytest.fixture
