@@ -12,6 +12,8 @@ from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
+from shared_resource.prepared import Statement
+
 from . import tokens
 
 if TYPE_CHECKING:
@@ -41,15 +43,14 @@ class ApiTokenManager(models.Manager["ApiToken"]):
         """The row of a presented token (expired or not), with its user, or None.
 
         What ``select_related("user").filter(digest=…)`` reads, but the SQL is written once
-        from the models' metadata (:func:`_find_sql`): every API request runs this, and the
-        ORM compiling the same query again on each was the request's largest Python cost.
+        from the models' metadata (:func:`_find`): every API request runs this, and the
+        ORM compiling the same query again on each was the request's largest Python cost;
+        the server plans it once per connection (shared_resource/prepared.py).
         """
         if not tokens.well_formed(token):
             return None
-        sql, token_fields, user_fields = _find_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [tokens.digest(token)])
-            row = cursor.fetchone()
+        statement, token_fields, user_fields = _find()
+        row = statement.fetchone({"digest": tokens.digest(token)})
         if row is None:
             return None
         split = len(token_fields)
@@ -61,7 +62,7 @@ class ApiTokenManager(models.Manager["ApiToken"]):
 
 
 @cache
-def _find_sql() -> tuple[str, list[models.Field], list[models.Field]]:
+def _find() -> tuple[Statement, list[models.Field], list[models.Field]]:
     """``SELECT`` a token's row and its user's by the token's digest, and the fields of each
     (built on first use: the user model is only known once the apps are loaded)."""
 
@@ -82,9 +83,9 @@ def _find_sql() -> tuple[str, list[models.Field], list[models.Field]]:
     sql = (
         f"SELECT {', '.join(columns)} FROM {table(ApiToken)} t JOIN {table(user_model)} u"
         f" ON u.{quote(user_model._meta.pk)} = t.{quote(user_key)}"
-        f" WHERE t.{quote(ApiToken._meta.get_field('digest'))} = %s"
+        f" WHERE t.{quote(ApiToken._meta.get_field('digest'))} = %(digest)s"
     )
-    return sql, token_fields, user_fields
+    return Statement(sql), token_fields, user_fields
 
 
 class ApiToken(models.Model):

@@ -4,7 +4,8 @@ import pytest
 from django.db import close_old_connections, connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from documents import throttling
+from api_tokens.models import _find
+from documents import submit, throttling
 from shared_resource.models import SummaryJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,13 +27,20 @@ def test_a_post_is_two_statements_and_one_cache_round_trip(api, broker, monkeypa
     with CaptureQueriesContext(connection) as queries:
         reply = api.post("/api/documents/", BODY, format="json")
     assert reply.status_code == 202
-    # The token (with its user), then the document and its job in one statement; no
-    # SELECT 1 before them (shared_resource/connections.py).
-    assert [q["sql"].split(None, 1)[0] for q in queries] == ["SELECT", "WITH"]
+    # The token (with its user), then the document and its job in one statement, both
+    # prepared by the first POST (shared_resource/prepared.py); no SELECT 1 before them
+    # (shared_resource/connections.py).
+    assert [q["sql"].split(None, 2)[:2] for q in queries] == [
+        ["EXECUTE", _find()[0].name],
+        ["EXECUTE", submit.CREATE.name],
+    ]
     assert checks == []
     # Both throttles (the user's and the submissions') in one pipeline.
     assert len(calls) == 1 and len(calls[0]) == 2
     job = SummaryJob.objects.select_related("document").get(id=reply.data["id"])
     assert (job.document.title, job.status, job.attempts) == ("t", "queued", 0)
     assert job.lease_expires is not None
+    # Both rows carry the statement's time, in the database's clock.
+    assert job.created == job.document.created
+    assert reply.data["created"] == job.created.isoformat().replace("+00:00", "Z")
     assert str(job.id) in [m["id"] for m in broker.messages()]

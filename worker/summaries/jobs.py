@@ -19,7 +19,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -28,8 +27,8 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from shared_resource.connections import reconnecting
-from shared_resource.prepared import Statement
 from shared_resource.models import CallOutcome, Document, JobStatus, ProviderCall, SummaryJob
+from shared_resource.prepared import Statement
 from shared_resource.schema import is_schema_error
 
 from .providers import Summary

@@ -8,8 +8,8 @@ from django.db import DataError, transaction
 from django.utils import timezone
 
 from shared_resource.models import JobStatus, ProviderCall, SummaryJob
-from summaries import jobs
 from shared_resource.prepared import Statement
+from summaries import jobs
 from summaries.providers import Summary
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,9 @@ def test_a_call_is_ok_exactly_when_its_summary_is_stored(make_job, monkeypatch):
     call = held.call
 
     # The job's half of the one statement fails: the call's half must not stay written.
-    monkeypatch.setattr(jobs, "SUCCEED", Statement(jobs.SUCCEED.sql.replace("RETURNING 1", "RETURNING 1 / 0")))
+    monkeypatch.setattr(
+        jobs, "SUCCEED", Statement(jobs.SUCCEED.sql.replace("RETURNING 1", "RETURNING 1 / 0"))
+    )
     with pytest.raises(DataError), transaction.atomic():
         jobs.succeed(held, call, Summary("s", "m"))
     call.refresh_from_db()
