@@ -91,7 +91,7 @@ def partition(scale: float = 1.0, hosts: Hosts | None = None) -> Outcome:
     """The scenario; on ``hosts`` already up (the vm-native suite's), or on its own boot."""
     with ExitStack() as stack:
         if hosts is None:
-            from .vmnodes import evaluate
+            from dev.vmnodes import evaluate
 
             hosts = stack.enter_context(Hosts(evaluate()))
             machines = bring_up(hosts)
