@@ -1,16 +1,18 @@
 """Hot statements prepared once per database connection (SQL ``PREPARE``/``EXECUTE``).
 
 PostgreSQL plans every statement it receives; a prepared one is planned once per session
-(then re-planned by the server itself when the schema changes). The worker's claim and
-outcome run with the same text for every job, and planning was about a third of the time
-they take on a kept connection (README, "Performance"). psycopg2 has no prepared statements
-of its own, hence SQL's.
+(then re-planned by the server itself when the schema changes). The hot statements (the
+web's token lookup and document insert, the worker's claim and outcome) run with the same
+text on every request or job, and planning was about a third of the time they take on a
+kept connection (README, "Performance"). psycopg2 has no prepared statements of its own,
+hence SQL's.
 
 - The name carries a hash of the text, so a name means one text even where several
   releases share server sessions (a pooler).
-- If ``EXECUTE`` finds the statement gone (a pooler in transaction mode, ``DISCARD ALL``) or
-  its plan no longer fitting (a returned column changed type), the plain statement runs
-  instead, and that connection prepares nothing more: a new connection tries again.
+- If ``EXECUTE`` finds the statement gone (a pooler in transaction mode, ``DISCARD ALL``),
+  ``PREPARE`` finds it there already (a pooler's other client), or its plan no longer fits
+  (a returned column changed type), the plain statement runs instead, and that connection
+  prepares nothing more: a new connection tries again.
 - A schema that lost a column fails the re-planning exactly as it fails the plain
   statement, with the same error (``shared_resource.schema.is_schema_error``).
 """

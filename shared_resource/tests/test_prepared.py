@@ -52,6 +52,14 @@ def test_a_statement_gone_from_the_session_runs_plain_from_then_on(probe):
     assert prepared_here() == set()
 
 
+def test_a_name_already_taken_in_the_session_runs_plain(probe):
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(probe.prepare)  # as another client behind a pooler would have
+    assert probe.fetchone({"id": 1, "x": "x"}) == ("one", 1)
+    assert probe.fetchone({"id": 2, "x": "x"}) == ("two", 2)
+
+
 def test_a_plan_whose_result_changed_type_runs_plain(probe):
     probe.fetchone({"id": 1, "x": "x"})
     with connection.cursor() as cursor:
