@@ -35,8 +35,8 @@ def _fields(model: type[Model], skip: set[str]) -> list[Field]:
 
 
 def _insert(model: type[Model], prefix: str, fields: list[Field]) -> tuple[str, str]:
-    """``INSERT INTO table (columns…`` and its values (``%(<prefix><attname>)s``, and
-    ``statement_timestamp()`` for ``created``), each list still open for more."""
+    """``INSERT INTO table (columns…``, left open for more columns, and the values that
+    match them: ``%(<prefix><attname>)s`` each, and ``statement_timestamp()`` for ``created``."""
     # django-stubs types Field.column as optional; a concrete field always has one.
     columns = [quote(f.column) for f in fields]  # type: ignore[arg-type]
     values = [f"%({prefix}{f.attname})s" for f in fields]
