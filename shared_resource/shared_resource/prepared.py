@@ -28,6 +28,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
+from .schema import pgcode
+
 #: After these PostgreSQL errors the connection runs plain statements: the prepared
 #: statement does not exist (26000) or exists already (42P05, a pooler's other client), or
 #: its cached plan must not change (0A000).
@@ -77,9 +79,8 @@ class Statement:
                     prepared.add(self.name)
                 cursor.execute(self.execute, [params[name] for name in self.params])
             except DatabaseError as exc:
-                code = getattr(exc.__cause__, "pgcode", None)
                 # Inside a transaction the failed statement aborted it: nothing to retry.
-                if code not in GONE or connection.in_atomic_block:
+                if pgcode(exc) not in GONE or connection.in_atomic_block:
                     raise
                 _sessions[connection] = None
                 cursor.execute(self.sql, params)

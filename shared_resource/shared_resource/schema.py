@@ -129,7 +129,12 @@ def require_compatible_schema(using: str = DEFAULT_DB_ALIAS) -> SchemaReport:
 SCHEMA_ERROR_CODES = frozenset({"42703", "42P01"})
 
 
+def pgcode(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE behind a Django database error (psycopg2's, as its cause)."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseError) else None
+    return getattr(cause, "pgcode", None)
+
+
 def is_schema_error(exc: BaseException) -> bool:
     """Whether a database error means the schema moved under this release's code."""
-    cause = exc.__cause__ if isinstance(exc, DatabaseError) else None
-    return getattr(cause, "pgcode", None) in SCHEMA_ERROR_CODES
+    return pgcode(exc) in SCHEMA_ERROR_CODES

@@ -20,6 +20,8 @@ from django.db import OperationalError
 from django.db.backends.ddl_references import Statement
 from django_zero_downtime_migrations.backends.postgres import base, schema
 
+from shared_resource.schema import pgcode
+
 logger = logging.getLogger("duet_web.migrate")
 
 #: PostgreSQL's lock_not_available: the lock timeout expired.
@@ -43,9 +45,8 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
             try:
                 return super().execute(sql, params)
             except OperationalError as exc:
-                code = getattr(exc.__cause__, "pgcode", None)
                 if (
-                    code != LOCK_NOT_AVAILABLE
+                    pgcode(exc) != LOCK_NOT_AVAILABLE
                     or attempt == retries
                     or self.collect_sql
                     or self.connection.in_atomic_block
